@@ -1,0 +1,1 @@
+"""Tables of the contracts package (none yet)."""

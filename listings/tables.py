@@ -1,0 +1,1 @@
+"""Tables of the listings package (none yet)."""

@@ -1,0 +1,126 @@
+"""The composition root: the only place that wires every package into one Litestar app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from market import db, identity, jobs
+from market.config import Settings
+from market.i18n import current_locale, gettext, ngettext
+from market.money import Money
+from market.web import EXCEPTION_HANDLERS, PUBLIC, AuthMiddleware, access_guard
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+# Modules whose @job functions must be registered before a broker is bound (composition root).
+TASK_MODULES = ["market.notifications", "listings.tasks", "operators.tasks", "contracts.tasks", "billing.tasks"]
+
+
+def _routers() -> list:
+    from market.controllers import router as market_router
+
+    return [market_router]
+
+
+def _fen_filter(amount: int | None) -> str:
+    return "" if amount is None else Money(int(amount)).format()
+
+
+def template_environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "xml"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(_=gettext, ngettext=ngettext, current_locale=current_locale)
+    env.filters["money"] = _fen_filter
+    return env
+
+
+def _login_throttled(request: Request) -> bool:
+    return request.method == "POST" and request.url.path in ("/login", "/api/v1/session")
+
+
+def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = True) -> Litestar:
+    """Build the app. `run_jobs`: start the job runtime in the lifespan (default: in `serve`)."""
+    settings = settings.with_secret() if settings.is_sqlite else settings
+    db.bind(settings)
+    identity.configure(settings)
+    jobs.discover(TASK_MODULES)
+
+    from market.storage import build_storage
+
+    storage = build_storage(
+        s3_endpoint=settings.s3_endpoint or None, s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key, s3_bucket=settings.s3_bucket, s3_region=settings.s3_region,
+        objects_dir=settings.objects_dir, secret=settings.secret_key.encode(), base_url="")
+
+    state = State({"settings": settings, "storage": storage, "jobs": None})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar):
+        if manage_db:
+            await db.start(settings)
+        await asyncio.to_thread(storage.ensure_bucket)
+        runtime = None
+        if run_jobs:
+            runtime = jobs.JobRuntime(settings, with_worker=not settings.broker_url and settings.embedded_worker)
+            await runtime.start()
+            app.state.jobs = runtime
+        try:
+            yield
+        finally:
+            if runtime:
+                await runtime.stop()
+            if manage_db:
+                await db.stop()
+
+    swagger = SwaggerRenderPlugin(
+        js_url="/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js",
+        css_url="/static/vendor/swagger-ui-5.35.0/swagger-ui.css",
+        standalone_preset_js_url="/static/vendor/swagger-ui-5.35.0/swagger-ui-standalone-preset.js",
+        path="/",
+    )
+    return Litestar(
+        route_handlers=[
+            *_routers(),
+            create_static_files_router(path="/static", directories=[STATIC], opt=PUBLIC,
+                                       include_in_schema=False, send_as_attachment=False),
+        ],
+        middleware=[
+            AuthMiddleware(default_locale=settings.default_locale),
+            RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute),
+                            check_throttle_handler=_login_throttled).middleware,
+        ],
+        guards=[access_guard],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
+        openapi_config=OpenAPIConfig(
+            title="公共数据授权运营交易平台 API", version="1.0.0", path="/schema",
+            description="Public-data marketplace JSON API. Errors: {code, message}. Auth: session cookie "
+                        "(POST /api/v1/session) with X-CSRF-Token for writes, or Authorization: Bearer <API key>.",
+            render_plugins=[swagger, JsonRenderPlugin(path="/openapi.json")],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        logging_config=LoggingConfig(log_exceptions="debug", root={"level": settings.log_level, "handlers": ["queue_listener"]}),
+        lifespan=[lifespan],
+        state=state,
+        debug=False,
+    )
+
+
+logging.getLogger("market").setLevel(logging.INFO)

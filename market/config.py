@@ -1,0 +1,184 @@
+"""Settings, read once from the environment (MARKET_* and an optional .env file).
+
+Nothing reads the environment at import time: `Settings.from_env()` is called by the entry points
+(`market` CLI, the app factory in tests) and the result is passed down. Every setting has an
+embedded default so `make run` needs no configuration; production is configuration only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+
+class ConfigError(Exception):
+    """A setting is wrong or missing; the message names the variable so an operator can fix it."""
+
+
+_PREFIX = "MARKET_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # where state lives in embedded mode: SQLite, objects, the generated secret
+    var_dir: Path = Path("var")
+    database_url: str = ""  # default: sqlite under var_dir
+    # empty: jobs run in-process (a worker inside `market serve`); redis://… or amqp://… otherwise
+    broker_url: str = ""
+    s3_endpoint: str = ""  # empty: objects on local disk under var_dir/objects
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    stripe_api_key: str = ""  # empty: payments by bank transfer only
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # set to a localstripe URL in tests
+    secret_key: str = ""  # signs cookies and download URLs; generated into var_dir when empty
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = ""  # public URL of the site, used in links sent out of band
+    demo_password: str = "demo-2026"
+    default_locale: str = "zh"
+    # login protection: a burst of wrong passwords locks the account for a while
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    login_rate_per_minute: int = 20  # per client address, on the login endpoints
+    session_hours: int = 12
+    # how long a process may trust a cached session/API key before re-reading it; revocation in the
+    # same process is immediate, in other processes it takes at most this long
+    auth_cache_seconds: int = 5
+    password_profile: str = "rfc_9106_low_memory"  # argon2 parameters; "cheapest" only for tests
+    worker_threads: int = 2
+    outbox_poll_seconds: float = 0.5
+    # a job sent but not acknowledged after this long is sent again (the worker may have died)
+    outbox_redeliver_seconds: int = 900
+    embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
+    log_level: str = "INFO"
+
+    # ---- derived -------------------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.var_dir / "objects"
+
+    @property
+    def payments_provider(self) -> str:
+        return "stripe" if self.stripe_api_key else "bank_transfer"
+
+    @property
+    def broker_kind(self) -> str:
+        if not self.broker_url:
+            return "inprocess"
+        return urlparse(self.broker_url).scheme.split("+")[0].replace("rediss", "redis").replace("amqps", "amqp")
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    # ---- loading -------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, env_file: str | Path | None = ".env",
+                 **overrides) -> "Settings":
+        """Read MARKET_* from a .env file (if present) overlaid by the process environment."""
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict = {}
+        for f in fields(cls):
+            var = _PREFIX + f.name.upper()
+            if var not in values:
+                continue
+            raw = values[var].strip()
+            kwargs[f.name] = _coerce(var, raw, f.type)
+        kwargs.update(overrides)
+        settings = cls(**kwargs)
+        return settings.validated()
+
+    def validated(self) -> "Settings":
+        """Fill derived defaults and refuse inconsistent configuration, naming the variable."""
+        s = self
+        if not s.database_url:
+            s = replace(s, database_url=f"sqlite:///{s.var_dir / 'market.sqlite3'}")
+        scheme = urlparse(s.database_url).scheme
+        if scheme not in ("sqlite", "postgres", "postgresql"):
+            raise ConfigError(
+                f"MARKET_DATABASE_URL must start with sqlite:/// or postgres:// (got {s.database_url!r})")
+        if s.broker_url and s.broker_kind not in ("redis", "amqp"):
+            raise ConfigError(
+                f"MARKET_BROKER_URL must be redis://… or amqp://… or empty for in-process jobs "
+                f"(got {s.broker_url!r})")
+        if s.s3_endpoint:
+            if urlparse(s.s3_endpoint).scheme not in ("http", "https") or not urlparse(s.s3_endpoint).netloc:
+                raise ConfigError(f"MARKET_S3_ENDPOINT must be an http(s) URL (got {s.s3_endpoint!r})")
+            for name in ("s3_access_key", "s3_secret_key", "s3_bucket"):
+                if not getattr(s, name):
+                    raise ConfigError(f"{_PREFIX}{name.upper()} is required when MARKET_S3_ENDPOINT is set")
+        if s.stripe_api_key and not s.stripe_webhook_secret:
+            raise ConfigError("MARKET_STRIPE_WEBHOOK_SECRET is required when MARKET_STRIPE_API_KEY is set")
+        if not (0 < s.port < 65536):
+            raise ConfigError(f"MARKET_PORT must be between 1 and 65535 (got {s.port})")
+        if s.default_locale not in ("zh", "en"):
+            raise ConfigError(f"MARKET_DEFAULT_LOCALE must be zh or en (got {s.default_locale!r})")
+        if s.password_profile not in ("rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"):
+            raise ConfigError(f"MARKET_PASSWORD_PROFILE is not a known argon2 profile (got {s.password_profile!r})")
+        if not s.is_sqlite and not s.secret_key:
+            # several processes must share one key, so it cannot be generated per machine
+            raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")
+        if s.secret_key and len(s.secret_key) < 32:
+            raise ConfigError("MARKET_SECRET_KEY must be at least 32 characters")
+        return s
+
+    def with_secret(self) -> "Settings":
+        """Embedded mode: generate the signing secret once and keep it under var_dir."""
+        if self.secret_key:
+            return self
+        path = self.var_dir / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return replace(self, secret_key=path.read_text().strip())
+
+
+def _coerce(var: str, raw: str, annotation) -> object:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            low = raw.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ConfigError(f"{var} must be a {kind} (got {raw!r})") from None
+    return raw
+
+
+def settings_table() -> list[tuple[str, str]]:
+    """(variable, default) pairs, for the README and `market config`."""
+    out = []
+    for f in fields(Settings):
+        default = f.default if f.default is not field else ""
+        out.append((_PREFIX + f.name.upper(), str(default)))
+    return out

@@ -1,0 +1,170 @@
+"""Tables of the shared core: identity, audit chain, outbox, scheduler, notifications."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from market.db import StatusEnum, set_transitions
+
+
+class Role(enum.StrEnum):
+    HOLDER = "holder"  # 数据持有方: lists data, sets prices within caps, approves conditional orders
+    BUYER = "buyer"  # 需求方: searches, orders for a declared purpose, receives data
+    OPERATOR = "operator"  # 运营机构: builds derived products under an authorization agreement
+    AGENCY = "agency"  # 实施机构: grants authorization agreements, sets price caps
+    REGULATOR = "regulator"  # 监管方: reads everything, verifies the audit chain
+    ADMIN = "admin"  # 平台管理员: reviews listings, runs the platform
+
+
+class OrgKind(enum.StrEnum):
+    GOVERNMENT = "government"  # 政府部门 (机关)
+    INSTITUTION = "institution"  # 事业单位
+    ENTERPRISE = "enterprise"  # 企业
+    PLATFORM = "platform"  # the exchange that runs this marketplace
+
+
+class Verification(StatusEnum):
+    PENDING = "pending"  # registered, credit code not yet checked by the platform
+    VERIFIED = "verified"  # the platform confirmed the legal entity
+    REJECTED = "rejected"  # the platform refused it; users can log in but not trade
+    SUSPENDED = "suspended"  # verified before, now barred (e.g. serious-default listing)
+
+
+set_transitions(Verification, {
+    Verification.PENDING: {Verification.VERIFIED, Verification.REJECTED},
+    Verification.REJECTED: {Verification.VERIFIED},
+    Verification.VERIFIED: {Verification.SUSPENDED},
+    Verification.SUSPENDED: {Verification.VERIFIED},
+})
+
+
+class Organization(Table, tablename="organization"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    credit_code = Varchar(length=18, unique=True)  # 统一社会信用代码 (GB 32100)
+    # the GB 32100 check character failed and a person accepted it (a few early codes fail)
+    credit_code_override = Boolean(default=False)
+    kind = Varchar(length=20, choices=OrgKind)
+    region_code = Varchar(length=6, default="")  # GB/T 2260, from the credit code
+    verification = Varchar(length=20, choices=Verification, default=Verification.PENDING.value)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="market_user"):
+    id = Serial(primary_key=True)
+    email = Varchar(length=254, unique=True)  # stored lower-case
+    display_name = Varchar(length=100)
+    password_hash = Varchar(length=200)
+    organization = ForeignKey(references=Organization)  # the organization a session starts in
+    locale = Varchar(length=5, default="zh")
+    is_active = Boolean(default=True)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    last_login_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Membership(Table, tablename="membership"):
+    """One role of a user in an organization; a user may hold several."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(references=User)
+    organization = ForeignKey(references=Organization)
+    role = Varchar(length=20, choices=Role)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiKey(Table, tablename="api_key"):
+    """A machine credential scoped to one organization; only its hash is kept."""
+
+    id = Serial(primary_key=True)
+    organization = ForeignKey(references=Organization)
+    created_by = ForeignKey(references=User)
+    name = Varchar(length=100)
+    prefix = Varchar(length=16, unique=True)  # shown in lists so people can tell keys apart
+    key_hash = Varchar(length=64)  # sha256 of the secret: keys are random, so no slow hash needed
+    roles = Varchar(length=200)  # comma-separated, a subset of the creator's roles at creation
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class UserSession(Table, tablename="user_session"):
+    id = Serial(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)  # sha256 of the cookie value
+    user = ForeignKey(references=User)
+    organization = ForeignKey(references=Organization)
+    csrf_token = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    client = Varchar(length=100, default="")
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Append-only, hash-chained record of every state change. Never updated or deleted."""
+
+    id = Serial(primary_key=True)
+    seq = BigInt(unique=True)  # 1, 2, 3 … without gaps: a gap is a missing event
+    at = Varchar(length=32)  # ISO-8601 UTC text, hashed exactly as stored
+    actor_user_id = Integer(null=True, default=None)
+    actor_org_id = Integer(null=True, default=None)
+    actor_label = Varchar(length=200, default="")  # e-mail, "api-key:abcd", or "system"
+    action = Varchar(length=100, index=True)
+    object_type = Varchar(length=60)
+    object_id = Varchar(length=64)
+    before = Text(default="")  # canonical JSON
+    after = Text(default="")  # canonical JSON
+    request_id = Varchar(length=64, default="")
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class OutboxMessage(Table, tablename="outbox_message"):
+    """A job recorded in the transaction of the change that caused it, sent after commit."""
+
+    id = Serial(primary_key=True)
+    actor_name = Varchar(length=100)
+    queue_name = Varchar(length=60, default="default")
+    kwargs = Text()  # JSON
+    created_at = Timestamptz(default=TimestamptzNow())
+    # a dispatcher claims a row before sending it, so two dispatchers rarely send the same job
+    claimed_until = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    sends = Integer(default=0)
+    done_at = Timestamptz(null=True, default=None, index=True)  # the actor finished without error
+    last_error = Text(default="")
+
+
+class ScheduleRun(Table, tablename="schedule_run"):
+    """When each periodic job was last enqueued; compare-and-set makes one process win each tick."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=100, unique=True)
+    last_enqueued_at = Timestamptz()
+
+
+class Notification(Table, tablename="notification"):
+    id = Serial(primary_key=True)
+    user = ForeignKey(references=User, null=True)
+    organization = ForeignKey(references=Organization, null=True)
+    kind = Varchar(length=60)
+    subject = Varchar(length=200)
+    body = Text(default="")
+    link = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    delivered_at = Timestamptz(null=True, default=None)  # handed to every channel configured
+    read_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,1 @@
+"""Tables of the operators package (none yet)."""
