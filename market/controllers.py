@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 
 from market import audit, identity
@@ -65,7 +65,7 @@ async def _me(principal: identity.Principal, auth: str) -> MeOut:
 
 
 @post("/session", opt={**PUBLIC, "csrf_exempt": True}, status_code=201, summary="Log in (cookie session)")
-async def api_login(request: Request, data: SessionIn) -> Response[MeOut]:
+async def api_login(request: Request, data: JSONBody[SessionIn]) -> Response[MeOut]:
     # No CSRF token is needed here: the body must be JSON, which a cross-site form cannot send.
     new = await identity.login(email=data.email, password=data.password, client=_client(request))
     response = Response(await _me(new.principal, "session"), status_code=201)
@@ -95,7 +95,7 @@ async def api_list_keys(request: Request) -> list:
 
 
 @post("/api-keys", opt=AUTHENTICATED, status_code=201, summary="Create an API key (secret shown once)")
-async def api_create_key(request: Request, data: ApiKeyIn) -> ApiKeyCreated:
+async def api_create_key(request: Request, data: JSONBody[ApiKeyIn]) -> ApiKeyCreated:
     key, secret = await identity.create_api_key(user_id=request.user.user_id,
                                                 organization_id=request.user.org_id, name=data.name)
     return ApiKeyCreated(key=api_key_out(key), secret=secret)
@@ -115,7 +115,7 @@ async def api_list_orgs(page: FromQuery[int | None] = None, page_size: FromQuery
 
 
 @post("/organizations", opt=roles(Role.ADMIN), status_code=201, summary="Register an organization (admin)")
-async def api_create_org(data: OrganizationIn) -> OrganizationOut:
+async def api_create_org(data: JSONBody[OrganizationIn]) -> OrganizationOut:
     org = await identity.create_organization(name=data.name, credit_code=data.credit_code, kind=data.kind,
                                              accept_checksum_warning=data.accept_checksum_warning)
     return org_out(org)
@@ -123,7 +123,7 @@ async def api_create_org(data: OrganizationIn) -> OrganizationOut:
 
 @post("/organizations/{org_id:int}/verification", opt=roles(Role.ADMIN), status_code=200,
       summary="Verify, reject, suspend or reinstate an organization (admin)")
-async def api_verify_org(org_id: FromPath[int], data: VerificationIn) -> OrganizationOut:
+async def api_verify_org(org_id: FromPath[int], data: JSONBody[VerificationIn]) -> OrganizationOut:
     await identity.set_verification(org_id=org_id, to=_verification(data.to))
     return org_out(await identity.get_organization(org_id))
 
@@ -252,7 +252,7 @@ async def api_keys_revoke(request: Request, key_id: FromPath[int]) -> Response:
 async def orgs_page(request: Request, page_no: Annotated[int | None, QueryParameter(name="page")] = None) -> Response:
     p, size = page_params(page_no, 50)
     rows, total = await identity.list_organizations(page=p, page_size=size)
-    return page(request, "market/organizations.html", orgs=rows, pager=paginated([], total, p, size))
+    return page(request, "market/organizations.html", orgs=rows, paging=paginated([], total, p, size))
 
 
 @post("/admin/organizations/{org_id:int}/verification", opt=roles(Role.ADMIN), include_in_schema=False)
@@ -268,7 +268,7 @@ async def audit_page(request: Request, page_no: Annotated[int | None, QueryParam
     p, size = page_params(page_no, 50)
     rows, total = await audit.events(page=p, page_size=size, action=action or None)
     report = await audit.verify() if check else None
-    return page(request, "market/audit.html", events=rows, pager=paginated([], total, p, size), report=report,
+    return page(request, "market/audit.html", events=rows, paging=paginated([], total, p, size), report=report,
                 action=action or "")
 
 

@@ -146,6 +146,8 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
 def bind_actors(broker: dramatiq.Broker) -> None:
     """Declare every registered job as a Dramatiq actor on this broker (always with broker=)."""
     for spec in _registry.values():
+        if spec.name in broker.actors:
+            continue
         dramatiq.actor(_make_runner(spec), actor_name=spec.name, queue_name=spec.queue, broker=broker,
                        max_retries=spec.max_retries, time_limit=spec.time_limit_ms,
                        min_backoff=1000, max_backoff=60_000)

@@ -201,9 +201,9 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
-    if isinstance(exc, ValidationException):
+    if isinstance(exc, ValidationException) or status == 400:
         return _error_response(request, 400, "request.invalid", "请求内容不正确：{detail}",
-                               {"detail": exc.detail}, detail=exc.extra)
+                               {"detail": exc.detail}, detail=getattr(exc, "extra", None) or None)
     if isinstance(exc, NotAuthorizedException):
         return _error_response(request, 401, "auth.required", "请先登录")
     if isinstance(exc, PermissionDeniedException):

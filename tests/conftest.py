@@ -43,7 +43,8 @@ async def database(settings):
     if not settings.is_sqlite:
         await db.start(settings)
         # a dedicated test database: start from an empty schema so migrations run from scratch
-        await db.engine().run_ddl("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await db.engine().run_ddl("DROP SCHEMA public CASCADE")
+        await db.engine().run_ddl("CREATE SCHEMA public")
         await db.stop()
     from market.cli import migrate
 
