@@ -366,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         demo = subprocess.run([*market, "demo"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=600)
         if demo.returncode != 0:
-            raise RuntimeError(f"`market demo` failed ({demo.returncode}):\n{demo.stdout[-2000:]}{demo.stderr[-2000:]}")
+            tail = "\n".join((demo.stdout + demo.stderr).strip().splitlines()[-12:])
+            raise RuntimeError(f"`market demo` failed ({demo.returncode}):\n{tail}")
         log(f"[http] demo loaded in {time.monotonic() - t0:.1f}s; starting market serve on :{market_port} "
             f"and the bare app on :{bare_port}")
 

@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
         css_url="/static/vendor/swagger-ui-5.35.0/swagger-ui.css",
         standalone_preset_js_url="/static/vendor/swagger-ui-5.35.0/swagger-ui-standalone-preset.js",
         path="/",
+        favicon="<link rel='icon' type='image/png' href='/static/favicon.png'>",
     )
     return Litestar(
         route_handlers=[

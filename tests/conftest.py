@@ -3,6 +3,7 @@ is set, as `make test` does for its second pass), migrated once, emptied before 
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest_asyncio
 from market import db, identity
 from market.config import Settings
 
+logging.getLogger("httpx").setLevel(logging.WARNING)
 _TMP = Path(tempfile.mkdtemp(prefix="market-test-"))
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
 

@@ -4,8 +4,6 @@ logout; the regulator verifies the audit chain."""
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -23,9 +21,6 @@ ROLES = [
     ("regulator@demo.cn", "regulator", "刘洋"),
     ("admin@demo.cn", "admin", "赵磊"),
 ]
-
-_SHOTS = Path(tempfile.mkdtemp(prefix="market-e2e-shots-"))
-
 
 def _path(page: Page) -> str:
     return urlparse(page.url).path
@@ -54,7 +49,7 @@ async def _login(page: Page, email: str) -> None:
 
 
 @pytest.mark.parametrize(("email", "role", "name"), ROLES, ids=[r[1] for r in ROLES])
-async def test_each_role_logs_in_and_sees_its_home_in_chinese(page: Page, email, role, name):
+async def test_each_role_logs_in_and_sees_its_home_in_chinese(page: Page, tmp_path, email, role, name):
     await _login(page, email)
     await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     await expect(page.locator("main h1")).to_contain_text(f"欢迎，{name}")
@@ -62,7 +57,7 @@ async def test_each_role_logs_in_and_sees_its_home_in_chinese(page: Page, email,
     await expect(page.locator("header .brand")).to_have_text(BRAND_ZH)
     await expect(page.locator("header .who")).to_contain_text(name)
     if role == ROLES[0][1]:
-        shot = _SHOTS / f"home-{role}.png"
+        shot = tmp_path / f"home-{role}.png"
         await page.screenshot(path=str(shot), full_page=True)
         data = shot.read_bytes()
         assert len(data) > 1000 and data[:8] == b"\x89PNG\r\n\x1a\n"
