@@ -66,3 +66,25 @@ async def test_pagination_shape(client):
 async def test_request_id_header(client):
     resp = await client.get("/api/v1/health", headers={"X-Request-ID": "abc123"})
     assert resp.headers["x-request-id"] == "abc123"
+
+
+async def test_signed_download_urls_of_local_storage(client, app):
+    import io
+    from urllib.parse import parse_qs, urlparse
+
+    storage = app.state.storage
+    storage.ensure_bucket()
+    storage.put("exports/clinic.csv", io.BytesIO("年份,门诊人次\n2014,1\n".encode()),
+                content_type="text/csv")
+    url = storage.signed_url("exports/clinic.csv", expires_in=60, filename="门诊服务情况.csv")
+    resp = await client.get(url)
+    assert resp.status_code == 200 and resp.text.startswith("年份")
+    assert "filename*=UTF-8''" in resp.headers["content-disposition"]
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    tampered = url.replace(query["sig"][0], "0" * len(query["sig"][0]))
+    resp = await client.get(tampered)
+    assert resp.status_code == 403 and "storage.bad_signature" in resp.text
+    expired = storage.signed_url("exports/clinic.csv", expires_in=1, filename=None, now=0)
+    resp = await client.get(expired)
+    assert resp.status_code == 403 and "storage.expired" in resp.text and "下载链接已过期" in resp.text
