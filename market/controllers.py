@@ -22,6 +22,7 @@ from market.schemas import (
     MeOut,
     OrganizationIn,
     OrganizationOut,
+    RegistrationIn,
     SessionIn,
     UserOut,
     VerificationIn,
@@ -67,6 +68,18 @@ async def _me(principal: identity.Principal, auth: str) -> MeOut:
 @post("/session", opt={**PUBLIC, "csrf_exempt": True}, status_code=201, summary="Log in (cookie session)")
 async def api_login(request: Request, data: JSONBody[SessionIn]) -> Response[MeOut]:
     # No CSRF token is needed here: the body must be JSON, which a cross-site form cannot send.
+    new = await identity.login(email=data.email, password=data.password, client=_client(request))
+    response = Response(await _me(new.principal, "session"), status_code=201)
+    _set_session_cookie(response, new.token, request)
+    return response
+
+
+@post("/registrations", opt={**PUBLIC, "csrf_exempt": True}, status_code=201,
+      summary="Register an organization and its first user (verification pending)")
+async def api_register(request: Request, data: JSONBody[RegistrationIn]) -> Response[MeOut]:
+    await identity.register(org_name=data.org_name, credit_code=data.credit_code, kind=data.kind, email=data.email,
+                            password=data.password, display_name=data.display_name, role=data.role,
+                            accept_checksum_warning=data.accept_checksum_warning)
     new = await identity.login(email=data.email, password=data.password, client=_client(request))
     response = Response(await _me(new.principal, "session"), status_code=201)
     _set_session_cookie(response, new.token, request)
@@ -160,7 +173,7 @@ async def api_health() -> dict:
 
 
 api_router = Router(path="/api/v1", route_handlers=[
-    api_login, api_logout, api_me, api_list_keys, api_create_key, api_revoke_key, api_list_orgs, api_create_org,
+    api_login, api_register, api_logout, api_me, api_list_keys, api_create_key, api_revoke_key, api_list_orgs, api_create_org,
     api_verify_org, api_audit_events, api_audit_verify, api_health,
 ], tags=["core"])
 
@@ -203,6 +216,35 @@ async def login_submit(request: Request) -> Response:
         return page(request, "market/login.html", status_code=exc.status_code, next=target, email=email,
                     error=error_body(exc.code, exc.message, exc.params))
     response = Redirect(target)
+    _set_session_cookie(response, new.token, request)
+    return response
+
+
+_REGISTER_FIELDS = ("org_name", "credit_code", "kind", "email", "display_name", "role")
+
+
+@get("/register", opt=PUBLIC, include_in_schema=False)
+async def register_page(request: Request) -> Response:
+    return page(request, "market/register.html", form={"kind": "enterprise", "role": "buyer"}, error=None,
+                checksum_warning=False)
+
+
+@post("/register", opt=PUBLIC, include_in_schema=False)
+async def register_submit(request: Request) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _REGISTER_FIELDS}
+    accept = form.get("accept_checksum_warning") == "on"
+    try:
+        await identity.register(**values, password=str(form.get("password", "")), accept_checksum_warning=accept)
+        new = await identity.login(email=values["email"], password=str(form.get("password", "")),
+                                   client=_client(request))
+    except DomainError as exc:
+        from market.web import error_body
+
+        return page(request, "market/register.html", status_code=exc.status_code, form=values,
+                    error=error_body(exc.code, exc.message, exc.params),
+                    checksum_warning=exc.code == "org.credit_code_checksum")
+    response = Redirect("/")
     _set_session_cookie(response, new.token, request)
     return response
 
@@ -293,7 +335,7 @@ async def signed_file(state: State, key: FromPath[str], expires: FromQuery[str] 
 
 
 page_router = Router(path="/", route_handlers=[
-    home, login_page, login_submit, logout_submit, switch_language, api_keys_page, api_keys_create,
+    home, login_page, login_submit, register_page, register_submit, logout_submit, switch_language, api_keys_page, api_keys_create,
     api_keys_revoke, orgs_page, orgs_verify, audit_page, signed_file,
 ])
 

@@ -223,6 +223,24 @@ async def roles_of(user_id: int, organization_id: int) -> frozenset[str]:
     return frozenset(r["role"] for r in rows)
 
 
+SELF_SERVICE_ROLES = ("buyer", "holder")  # others are granted by the platform or an agreement
+
+
+async def register(*, org_name: str, credit_code: str, kind: str, email: str, password: str,
+                   display_name: str, role: str, accept_checksum_warning: bool = False) -> dict:
+    """Self-service sign-up: a new organization (pending verification) and its first user."""
+    if role not in SELF_SERVICE_ROLES:
+        raise DomainError("user.role_not_self_service", "自助注册只能选择需求方或数据持有方，其他角色由平台授予")
+    if kind == "platform":
+        raise DomainError("org.kind_invalid", "机构类型无效")
+    async with db.atomic():
+        org = await create_organization(name=org_name, credit_code=credit_code, kind=kind,
+                                        accept_checksum_warning=accept_checksum_warning)
+        user = await create_user(email=email, password=password, display_name=display_name,
+                                 organization_id=org["id"], roles=[role])
+    return {"organization": org, "user": user}
+
+
 # ---- sessions ----------------------------------------------------------------------------
 
 

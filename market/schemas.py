@@ -64,6 +64,17 @@ class OrganizationIn(msgspec.Struct):
     accept_checksum_warning: bool = False
 
 
+class RegistrationIn(msgspec.Struct):
+    org_name: str
+    credit_code: str
+    kind: str  # government, institution, enterprise
+    email: str
+    password: str
+    display_name: str
+    role: str  # buyer or holder
+    accept_checksum_warning: bool = False
+
+
 class VerificationIn(msgspec.Struct):
     to: str  # verified, rejected, suspended
 

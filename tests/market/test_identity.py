@@ -258,3 +258,30 @@ async def test_bad_json_body_gets_clear_error(client):
     resp = await client.post("/api/v1/session", content=b"{not json", headers={"content-type": "application/json"})
     assert resp.status_code == 400
     assert resp.json()["code"] == "request.invalid"
+
+
+async def test_self_registration_with_checksum_override(client):
+    good = credit_code()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    await client.get("/register")
+    token = client.cookies.get("market_csrf")
+    form = {"_csrf": token, "org_name": "杭州新注册科技有限公司", "credit_code": bad, "kind": "enterprise",
+            "role": "buyer", "display_name": "孙七", "email": "sun@example.cn", "password": "long-enough-1"}
+    resp = await client.post("/register", data=form)
+    assert resp.status_code == 400 and "确认代码无误" in resp.text and 'name="accept_checksum_warning"' in resp.text
+    assert await Organization.count() == 0 and await User.count() == 0
+    resp = await client.post("/register", data={**form, "accept_checksum_warning": "on"}, follow_redirects=False)
+    assert resp.status_code in (302, 303)
+    me = (await client.get("/api/v1/me")).json()
+    assert me["roles"] == ["buyer"] and me["organization"]["verification"] == "pending"
+    assert me["organization"]["credit_code_override"] is True
+    home = (await client.get("/")).text
+    assert "机构未认证" in home
+
+
+async def test_self_registration_cannot_pick_a_privileged_role(client):
+    resp = await client.post("/api/v1/registrations", json={
+        "org_name": "想当监管的公司", "credit_code": credit_code(), "kind": "enterprise", "email": "x@example.cn",
+        "password": "long-enough-1", "display_name": "x", "role": "regulator"})
+    assert resp.status_code == 400 and resp.json()["code"] == "user.role_not_self_service"
+    assert await Organization.count() == 0
