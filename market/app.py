@@ -12,7 +12,6 @@ from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -49,10 +48,6 @@ def template_environment() -> Environment:
     env.globals.update(_=gettext, ngettext=ngettext, current_locale=current_locale)
     env.filters["money"] = _fen_filter
     return env
-
-
-def _login_throttled(request: Request) -> bool:
-    return request.method == "POST" and request.url.path in ("/login", "/api/v1/session")
 
 
 def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = True) -> Litestar:
@@ -104,8 +99,6 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
         ],
         middleware=[
             AuthMiddleware(default_locale=settings.default_locale),
-            RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute),
-                            check_throttle_handler=_login_throttled).middleware,
         ],
         guards=[access_guard],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -33,6 +33,7 @@ from market.tables import Role
 from market.web import (
     AUTHENTICATED,
     LANG_COOKIE,
+    LoginRateLimit,
     PUBLIC,
     SESSION_COOKIE,
     page,
@@ -42,6 +43,7 @@ from market.web import (
 )
 
 OVERSEERS = roles(Role.ADMIN, Role.REGULATOR)
+
 
 
 def _client(request: Request) -> str:
@@ -54,7 +56,8 @@ def _set_session_cookie(response: Response, token: str, request: Request) -> Non
 
 
 async def _me(principal: identity.Principal, auth: str) -> MeOut:
-    org = await identity.get_organization(principal.org_id)
+    # the principal carries its organization (cached with it): /me costs no query on the hot path
+    org = principal.org or await identity.get_organization(principal.org_id)
     return MeOut(
         user=UserOut(id=principal.user_id, email=principal.email, display_name=principal.display_name,
                      locale=principal.locale),
@@ -65,7 +68,7 @@ async def _me(principal: identity.Principal, auth: str) -> MeOut:
 # ---- JSON API ----------------------------------------------------------------------------
 
 
-@post("/session", opt={**PUBLIC, "csrf_exempt": True}, status_code=201, summary="Log in (cookie session)")
+@post("/session", opt={**PUBLIC, "csrf_exempt": True}, status_code=201, middleware=[LoginRateLimit], summary="Log in (cookie session)")
 async def api_login(request: Request, data: JSONBody[SessionIn]) -> Response[MeOut]:
     # No CSRF token is needed here: the body must be JSON, which a cross-site form cannot send.
     new = await identity.login(email=data.email, password=data.password, client=_client(request))
@@ -74,7 +77,7 @@ async def api_login(request: Request, data: JSONBody[SessionIn]) -> Response[MeO
     return response
 
 
-@post("/registrations", opt={**PUBLIC, "csrf_exempt": True}, status_code=201,
+@post("/registrations", opt={**PUBLIC, "csrf_exempt": True}, status_code=201, middleware=[LoginRateLimit],
       summary="Register an organization and its first user (verification pending)")
 async def api_register(request: Request, data: JSONBody[RegistrationIn]) -> Response[MeOut]:
     await identity.register(org_name=data.org_name, credit_code=data.credit_code, kind=data.kind, email=data.email,
@@ -203,7 +206,7 @@ async def login_page(request: Request, next_: Annotated[str | None, QueryParamet
     return page(request, "market/login.html", next=_safe_next(next_), error=None, email="")
 
 
-@post("/login", opt=PUBLIC, include_in_schema=False)
+@post("/login", opt=PUBLIC, include_in_schema=False, middleware=[LoginRateLimit])
 async def login_submit(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", ""))
@@ -229,7 +232,7 @@ async def register_page(request: Request) -> Response:
                 checksum_warning=False)
 
 
-@post("/register", opt=PUBLIC, include_in_schema=False)
+@post("/register", opt=PUBLIC, include_in_schema=False, middleware=[LoginRateLimit])
 async def register_submit(request: Request) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in _REGISTER_FIELDS}

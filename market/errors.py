@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+def N_(message: str) -> str:  # marks a msgid for extraction; translated where shown
+    return message
+
+
 class DomainError(Exception):
     """A rule refused the operation. `code` is stable API; `message` is a msgid (Chinese source text)
     that the web layer translates; `params` fill its placeholders."""
@@ -21,7 +25,7 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status_code = 404
 
-    def __init__(self, code: str = "not_found", message: str = "未找到该对象", **params):
+    def __init__(self, code: str = "not_found", message: str = N_("未找到该对象"), **params):
         super().__init__(code, message, **params)
 
 
@@ -34,12 +38,12 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     status_code = 403
 
-    def __init__(self, code: str = "auth.forbidden", message: str = "您的角色无权执行此操作", **params):
+    def __init__(self, code: str = "auth.forbidden", message: str = N_("您的角色无权执行此操作"), **params):
         super().__init__(code, message, **params)
 
 
 class Unauthorized(DomainError):
     status_code = 401
 
-    def __init__(self, code: str = "auth.required", message: str = "请先登录", **params):
+    def __init__(self, code: str = "auth.required", message: str = N_("请先登录"), **params):
         super().__init__(code, message, **params)

@@ -7,6 +7,7 @@ seconds (`auth_cache_seconds`); anything that revokes access clears this process
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -54,6 +55,7 @@ class Principal:
     csrf_token: str = ""
     locale: str = "zh"
     label: str = ""
+    org: dict | None = None  # the organization row as of resolution (cached with the principal)
 
 
 class _Config:
@@ -324,6 +326,9 @@ async def logout(*, token: str) -> None:
 
 
 _cache: dict[tuple[str, str], tuple[float, Principal | None]] = {}
+# lookups in progress: when a cached entry expires under load, concurrent requests with the same
+# credential share one database lookup instead of all running it at once
+_inflight: dict[tuple[str, str], "asyncio.Future"] = {}
 
 
 def clear_auth_cache() -> None:
@@ -347,8 +352,7 @@ async def _principal(user_id: int, org_id: int, roles: frozenset[str] | None, *,
                      credential_id: int, csrf: str = "", label: str = "") -> Principal | None:
     user = await User.select(User.id, User.email, User.display_name, User.locale, User.is_active).where(
         User.id == user_id).first()
-    org = await Organization.select(Organization.id, Organization.name, Organization.verification).where(
-        Organization.id == org_id).first()
+    org = await Organization.select().where(Organization.id == org_id).first()
     if user is None or org is None or not user["is_active"]:
         return None
     member_roles = await roles_of(user_id, org_id)
@@ -356,21 +360,42 @@ async def _principal(user_id: int, org_id: int, roles: frozenset[str] | None, *,
     return Principal(user_id=user_id, email=user["email"], display_name=user["display_name"], org_id=org_id,
                      org_name=org["name"], org_verification=org["verification"], roles=effective, via=via,
                      credential_id=credential_id, csrf_token=csrf, locale=user["locale"],
-                     label=label or user["email"])
+                     label=label or user["email"], org=org)
+
+
+async def _single_flight(key: tuple[str, str], lookup) -> Principal | None:
+    hit, principal = _cached(key)
+    if hit:
+        return principal
+    pending = _inflight.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future = asyncio.get_running_loop().create_future()
+    _inflight[key] = future
+    try:
+        principal = await lookup()
+        _remember(key, principal)
+        future.set_result(principal)
+        return principal
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+        raise
+    finally:
+        _inflight.pop(key, None)
 
 
 async def resolve_session(token: str) -> Principal | None:
     key = ("s", _sha256(token))
-    hit, principal = _cached(key)
-    if hit:
-        return principal
-    row = await UserSession.select().where(UserSession.token_hash == key[1]).first()
-    principal = None
-    if row and row["ended_at"] is None and row["expires_at"] > _now():
-        principal = await _principal(row["user"], row["organization"], None, via="session",
-                                     credential_id=row["id"], csrf=row["csrf_token"])
-    _remember(key, principal)
-    return principal
+
+    async def lookup() -> Principal | None:
+        row = await UserSession.select().where(UserSession.token_hash == key[1]).first()
+        if row and row["ended_at"] is None and row["expires_at"] > _now():
+            return await _principal(row["user"], row["organization"], None, via="session",
+                                    credential_id=row["id"], csrf=row["csrf_token"])
+        return None
+
+    return await _single_flight(key, lookup)
 
 
 # ---- API keys ----------------------------------------------------------------------------
@@ -423,23 +448,24 @@ async def revoke_api_key(*, key_id: int, organization_id: int) -> None:
 
 async def resolve_api_key(secret: str) -> Principal | None:
     key = ("k", _sha256(secret))
-    hit, principal = _cached(key)
-    if hit:
-        return principal
-    principal = None
-    parts = secret.split("_")
-    if secret.startswith(KEY_PREFIX) and len(parts) >= 3:
+
+    async def lookup() -> Principal | None:
+        parts = secret.split("_")
+        if not secret.startswith(KEY_PREFIX) or len(parts) < 3:
+            return None
         row = await ApiKey.select().where(ApiKey.prefix == parts[1]).first()
-        if row and row["revoked_at"] is None and secrets.compare_digest(row["key_hash"], key[1]):
-            principal = await _principal(row["created_by"], row["organization"],
-                                         frozenset(filter(None, row["roles"].split(","))), via="api_key",
-                                         credential_id=row["id"], label=f"api-key:{row['prefix']}")
-            # last use is for people deciding which keys to revoke: minute precision is plenty
-            last = row["last_used_at"]
-            if last is None or _now() - last > timedelta(minutes=1):
-                await ApiKey.update({ApiKey.last_used_at: _now()}).where(ApiKey.id == row["id"])
-    _remember(key, principal)
-    return principal
+        if not row or row["revoked_at"] is not None or not secrets.compare_digest(row["key_hash"], key[1]):
+            return None
+        principal = await _principal(row["created_by"], row["organization"],
+                                     frozenset(filter(None, row["roles"].split(","))), via="api_key",
+                                     credential_id=row["id"], label=f"api-key:{row['prefix']}")
+        # last use is for people deciding which keys to revoke: minute precision is plenty
+        last = row["last_used_at"]
+        if last is None or _now() - last > timedelta(minutes=1):
+            await ApiKey.update({ApiKey.last_used_at: _now()}).where(ApiKey.id == row["id"])
+        return principal
+
+    return await _single_flight(key, lookup)
 
 
 # ---- listings for admin pages ----------------------------------------------------------------

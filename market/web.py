@@ -30,7 +30,7 @@ from market import identity
 from market.context import Actor, new_request_id, reset_actor, set_actor
 from market.errors import DomainError, Forbidden, Unauthorized
 from market.storage import StorageError
-from market.i18n import LOCALES, gettext, reset_locale, set_locale
+from market.i18n import LOCALES, N_, gettext, reset_locale, set_locale
 
 SESSION_COOKIE = "market_session"
 PRE_CSRF_COOKIE = "market_csrf"
@@ -144,6 +144,23 @@ async def _check_csrf(connection: ASGIConnection, principal) -> None:
         raise Forbidden("auth.csrf_failed", "安全校验失败（CSRF），请刷新页面后重试")
 
 
+class LoginRateLimit:
+    """Per-client rate limit for the password endpoints only, so other routes pay nothing for it.
+    The limit comes from settings, which exist only once the app does: built on first use."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._inner: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._inner is None:
+            from litestar.middleware.rate_limit import RateLimitConfig
+
+            settings = scope["litestar_app"].state.settings
+            self._inner = RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute)).middleware(self.app)
+        await self._inner(scope, receive, send)
+
+
 # ---- pages -------------------------------------------------------------------------------
 
 
@@ -224,15 +241,15 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 
 _STORAGE_MESSAGES = {
-    "storage.expired": (403, "下载链接已过期，请重新获取"),
-    "storage.bad_signature": (403, "下载链接无效"),
-    "storage.not_found": (404, "文件不存在"),
-    "storage.bad_key": (400, "文件路径无效"),
+    "storage.expired": (403, N_("下载链接已过期，请重新获取")),
+    "storage.bad_signature": (403, N_("下载链接无效")),
+    "storage.not_found": (404, N_("文件不存在")),
+    "storage.bad_key": (400, N_("文件路径无效")),
 }
 
 
 def storage_error_handler(request: Request, exc: StorageError) -> Response:
-    status, message = _STORAGE_MESSAGES.get(exc.code, (500, "文件暂时无法访问"))
+    status, message = _STORAGE_MESSAGES.get(exc.code, (500, N_("文件暂时无法访问")))
     return _error_response(request, status, exc.code, message)
 
 

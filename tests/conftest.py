@@ -25,6 +25,7 @@ def _test_settings() -> Settings:
     env.setdefault("MARKET_SECRET_KEY", TEST_SECRET)
     env["MARKET_PASSWORD_PROFILE"] = "cheapest"  # argon2 at full strength would dominate the run time
     env.setdefault("MARKET_OUTBOX_POLL_SECONDS", "0.05")
+    env.setdefault("MARKET_LOGIN_RATE_PER_MINUTE", "60")  # the role walk logs in often
     return Settings.from_env(env, env_file=None)
 
 

@@ -157,10 +157,6 @@ def _messages_invisible_to_extraction() -> dict[str, str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: parameter defaults in market/errors.py and the _STORAGE_MESSAGES values in "
-    "market/web.py are not wrapped in N_(), so they are never extracted and stay Chinese in the "
-    "English UI. Once they are wrapped (and translated via scripts/i18n.sh), remove this xfail."))
 def test_indirect_messages_are_extracted(extracted):
     ids = {_singular(msgid) for _ctx, msgid in extracted}
     missing = [f"  {where}: {msg!r}" for msg, where in _messages_invisible_to_extraction().items()
