@@ -9,7 +9,6 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -109,7 +108,7 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
                         "(POST /api/v1/session) with X-CSRF-Token for writes, or Authorization: Bearer <API key>.",
             render_plugins=[swagger, JsonRenderPlugin(path="/openapi.json")],
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # compression is left to the reverse proxy in production (nginx gzip): it costs every request here
         logging_config=LoggingConfig(log_exceptions="debug", root={"level": settings.log_level, "handlers": ["queue_listener"]}),
         lifespan=[lifespan],
         state=state,

@@ -322,7 +322,7 @@ async def logout(*, token: str) -> None:
         await UserSession.update({UserSession.ended_at: _now()}).where(UserSession.id == row["id"])
         await audit.record(action="user.logout", object_type="user", object_id=row["user"],
                            after={"session_id": row["id"]})
-    _cache.pop(("s", token_hash), None)
+    _cache.pop(("s", token), None)
 
 
 _cache: dict[tuple[str, str], tuple[float, Principal | None]] = {}
@@ -386,10 +386,12 @@ async def _single_flight(key: tuple[str, str], lookup) -> Principal | None:
 
 
 async def resolve_session(token: str) -> Principal | None:
-    key = ("s", _sha256(token))
+    # the cache is keyed by the token itself (it lives only in this process's memory); the hash is
+    # computed only when the database must be asked
+    key = ("s", token)
 
     async def lookup() -> Principal | None:
-        row = await UserSession.select().where(UserSession.token_hash == key[1]).first()
+        row = await UserSession.select().where(UserSession.token_hash == _sha256(token)).first()
         if row and row["ended_at"] is None and row["expires_at"] > _now():
             return await _principal(row["user"], row["organization"], None, via="session",
                                     credential_id=row["id"], csrf=row["csrf_token"])
@@ -447,14 +449,14 @@ async def revoke_api_key(*, key_id: int, organization_id: int) -> None:
 
 
 async def resolve_api_key(secret: str) -> Principal | None:
-    key = ("k", _sha256(secret))
+    key = ("k", secret)
 
     async def lookup() -> Principal | None:
         parts = secret.split("_")
         if not secret.startswith(KEY_PREFIX) or len(parts) < 3:
             return None
         row = await ApiKey.select().where(ApiKey.prefix == parts[1]).first()
-        if not row or row["revoked_at"] is not None or not secrets.compare_digest(row["key_hash"], key[1]):
+        if not row or row["revoked_at"] is not None or not secrets.compare_digest(row["key_hash"], _sha256(secret)):
             return None
         principal = await _principal(row["created_by"], row["organization"],
                                      frozenset(filter(None, row["roles"].split(","))), via="api_key",

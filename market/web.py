@@ -51,33 +51,42 @@ class AuthMiddleware(ASGIMiddleware):
         self.default_locale = default_locale
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        headers = _headers(scope)
+        # runs on every request: read only the three headers it needs, straight from the scope
+        auth = cookie = request_id = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                auth = value.decode("latin-1")
+            elif name == b"cookie":
+                cookie = value.decode("latin-1")
+            elif name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+        cookies = _parse_cookies(cookie) if cookie else {}
         principal = None
-        auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             principal = await identity.resolve_api_key(auth[7:].strip())
             scope["auth"] = "api_key" if principal else "bad_key"
         else:
-            token = _cookies(headers).get(SESSION_COOKIE)
+            token = cookies.get(SESSION_COOKIE)
             if token:
                 principal = await identity.resolve_session(token)
             scope["auth"] = "session" if principal else None
         scope["user"] = principal
-        request_id = headers.get("x-request-id", "")[:64] or new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        lang = _cookies(headers).get(LANG_COOKIE) or (principal.locale if principal else self.default_locale)
-        scope["state"]["locale"] = lang if lang in LOCALES else self.default_locale
-        locale_token = set_locale(scope["state"]["locale"])
+        request_id = request_id or new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        lang = cookies.get(LANG_COOKIE) or (principal.locale if principal else self.default_locale)
+        state["locale"] = lang if lang in LOCALES else self.default_locale
+        locale_token = set_locale(state["locale"])
         if principal:
             actor_token = set_actor(Actor(user_id=principal.user_id, org_id=principal.org_id,
                                           label=principal.label, roles=principal.roles, request_id=request_id))
         else:
             actor_token = set_actor(Actor(label="anonymous", request_id=request_id))
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -87,15 +96,11 @@ class AuthMiddleware(ASGIMiddleware):
             reset_locale(locale_token)
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-
-def _cookies(headers: dict[str, str]) -> dict[str, str]:
+def _parse_cookies(header: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for part in headers.get("cookie", "").split(";"):
-        if "=" in part:
-            k, v = part.split("=", 1)
+    for part in header.split(";"):
+        k, sep, v = part.partition("=")
+        if sep:
             out[k.strip()] = v.strip()
     return out
 
