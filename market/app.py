@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -32,9 +31,10 @@ TASK_MODULES = ["market.notifications", "listings.tasks", "operators.tasks", "co
 
 
 def _routers() -> list:
+    from listings.controllers import router as listings_router
     from market.controllers import router as market_router
 
-    return [market_router]
+    return [market_router, listings_router]
 
 
 def _fen_filter(amount: int | None) -> str:
@@ -56,12 +56,10 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
     identity.configure(settings)
     jobs.discover(TASK_MODULES)
 
-    from market.storage import build_storage
+    from market import runtime
 
-    storage = build_storage(
-        s3_endpoint=settings.s3_endpoint or None, s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key, s3_bucket=settings.s3_bucket, s3_region=settings.s3_region,
-        objects_dir=settings.objects_dir, secret=settings.secret_key.encode(), base_url="")
+    runtime.configure(settings)
+    storage = runtime.storage()
 
     state = State({"settings": settings, "storage": storage, "jobs": None})
 
@@ -69,7 +67,6 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
     async def lifespan(app: Litestar):
         if manage_db:
             await db.start(settings)
-        await asyncio.to_thread(storage.ensure_bucket)
         runtime = None
         if run_jobs:
             runtime = jobs.JobRuntime(settings, with_worker=not settings.broker_url and settings.embedded_worker)

@@ -22,12 +22,13 @@ def _settings() -> Settings:
 
 def _prepare(settings: Settings) -> Settings:
     """Bind the database engine and the pieces every command needs (no web app)."""
-    from market import db, identity, jobs
+    from market import db, identity, jobs, runtime
     from market.app import TASK_MODULES
 
     if settings.is_sqlite:
         settings = settings.with_secret()
     os.environ.setdefault("PICCOLO_CONF", "market.piccolo_conf")
+    runtime.configure(settings)
     db.bind(settings)
     identity.configure(settings)
     jobs.discover(TASK_MODULES)

@@ -39,7 +39,9 @@ async def database(settings):
     os.environ["PICCOLO_CONF"] = "market.piccolo_conf"
     db.bind(settings)
     identity.configure(settings)
-    from market import jobs
+    from market import jobs, runtime
+
+    runtime.configure(settings)
     from market.app import TASK_MODULES
 
     jobs.discover(TASK_MODULES)

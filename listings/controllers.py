@@ -1,0 +1,142 @@
+"""Routes of the catalogue: upload, asset pages and API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Redirect
+
+from listings import service
+from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
+from market.errors import DomainError
+from market.tables import Role
+from market.web import page, page_params, paginated, roles
+
+HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
+VIEWERS = roles(Role.HOLDER, Role.OPERATOR, Role.ADMIN, Role.REGULATOR)
+UPLOAD_LIMIT = service.MAX_UPLOAD_BYTES + 1024 * 1024  # the file plus the multipart envelope
+
+
+def _scope_org(request: Request) -> int | None:
+    """Holders see their own organization's assets; platform admins and regulators see all."""
+    if request.user.roles.intersection({Role.ADMIN, Role.REGULATOR}):
+        return None
+    return request.user.org_id
+
+
+async def _upload(request: Request, state: State, file: UploadFile | None, asset_id: int | None) -> dict:
+    if file is None or not isinstance(file, UploadFile):
+        raise DomainError("upload.no_file", "请选择要上传的文件")
+    try:
+        return await service.upload(storage=state.storage, holder_org_id=request.user.org_id,
+                                    user_id=request.user.user_id, stream=file.file, filename=file.filename,
+                                    content_type=file.content_type or "", asset_id=asset_id)
+    finally:
+        await file.close()
+
+
+@post("/assets", opt=HOLDERS, status_code=201, request_max_body_size=UPLOAD_LIMIT,
+      summary="Upload a table (multipart field `file`); profiling starts in the background")
+async def api_upload(request: Request, state: State,
+                     data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> UploadedOut:
+    result = await _upload(request, state, data.get("file"), None)
+    return UploadedOut(id=result["id"], version_id=result["version_id"], version=result["version"])
+
+
+@post("/assets/{asset_id:int}/versions", opt=HOLDERS, status_code=201, request_max_body_size=UPLOAD_LIMIT,
+      summary="Upload a new version of an asset's table")
+async def api_upload_version(request: Request, state: State, asset_id: FromPath[int],
+                             data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> UploadedOut:
+    result = await _upload(request, state, data.get("file"), asset_id)
+    return UploadedOut(id=result["id"], version_id=result["version_id"], version=result["version"])
+
+
+@get("/assets/{asset_id:int}", opt=VIEWERS, summary="An asset with its latest version's profile")
+async def api_asset(request: Request, asset_id: FromPath[int]) -> AssetOut:
+    return asset_out(await service.get_asset(asset_id=asset_id, org_id=_scope_org(request)))
+
+
+@get("/assets", opt=HOLDERS, summary="The caller's organization's assets")
+async def api_assets(request: Request, page: FromQuery[int | None] = None,
+                     page_size: FromQuery[int | None] = None) -> dict:
+    p, size = page_params(page, page_size)
+    rows, total = await service.list_assets(org_id=request.user.org_id, page=p, page_size=size)
+    items = [{"id": r["id"], "title": r["title"], "grade": r["grade"], "version": r["current_version"],
+              "updated_at": r["updated_at"]} for r in rows]
+    return paginated(items, total, p, size)
+
+
+@post("/assets/{asset_id:int}/grade", opt=HOLDERS, status_code=200,
+      summary="Correct the suggested classification grade, with a reason (audited)")
+async def api_correct_grade(request: Request, asset_id: FromPath[int], data: JSONBody[GradeIn]) -> AssetOut:
+    await service.correct_grade(asset_id=asset_id, org_id=request.user.org_id, grade=data.grade, reason=data.reason)
+    return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
+
+
+api_router = Router(path="/api/v1", route_handlers=[api_upload, api_upload_version, api_asset, api_assets,
+                                                    api_correct_grade], tags=["catalogue"])
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+
+@get("/my/data", opt=HOLDERS, include_in_schema=False)
+async def my_data_page(request: Request, page_no: Annotated[int | None, QueryParameter(name="page")] = None) -> Response:
+    p, size = page_params(page_no, 50)
+    rows, total = await service.list_assets(org_id=request.user.org_id, page=p, page_size=size)
+    return page(request, "listings/my_data.html", assets=rows, paging=paginated([], total, p, size))
+
+
+@get("/my/data/upload", opt=HOLDERS, include_in_schema=False)
+async def upload_page(request: Request, asset: FromQuery[int | None] = None) -> Response:
+    return page(request, "listings/upload.html", asset_id=asset, error=None)
+
+
+@post("/my/data/upload", opt=HOLDERS, include_in_schema=False, request_max_body_size=UPLOAD_LIMIT)
+async def upload_submit(request: Request, state: State,
+                        data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
+    raw_asset = str(data.get("asset_id") or "").strip()
+    try:
+        result = await _upload(request, state, data.get("file"), int(raw_asset) if raw_asset.isdigit() else None)
+    except DomainError as exc:
+        from market.web import error_body
+
+        return page(request, "listings/upload.html", status_code=exc.status_code, asset_id=raw_asset or None,
+                    error=error_body(exc.code, exc.message, exc.params))
+    if request.headers.get("accept", "").startswith("application/json"):
+        return Response({"id": result["id"], "url": f"/my/data/{result['id']}"}, status_code=201)
+    return Redirect(f"/my/data/{result['id']}")
+
+
+@get("/my/data/{asset_id:int}", opt=VIEWERS, include_in_schema=False)
+async def asset_page(request: Request, asset_id: FromPath[int]) -> Response:
+    data = asset_out(await service.get_asset(asset_id=asset_id, org_id=_scope_org(request)))
+    return page(request, "listings/asset.html", asset=data)
+
+
+@get("/my/data/{asset_id:int}/status", opt=VIEWERS, include_in_schema=False)
+async def asset_status_fragment(request: Request, asset_id: FromPath[int]) -> Response:
+    """htmx polls this while profiling runs; it stops polling once the status is final."""
+    data = asset_out(await service.get_asset(asset_id=asset_id, org_id=_scope_org(request)))
+    response = page(request, "listings/_status.html", asset=data)
+    if data.profile_status in ("done", "failed"):
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@post("/my/data/{asset_id:int}/grade", opt=HOLDERS, include_in_schema=False)
+async def grade_submit(request: Request, asset_id: FromPath[int]) -> Response:
+    form = await request.form()
+    await service.correct_grade(asset_id=asset_id, org_id=request.user.org_id, grade=str(form.get("grade", "")),
+                                reason=str(form.get("reason", "")))
+    return Redirect(f"/my/data/{asset_id}")
+
+
+page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
+                                               asset_status_fragment, grade_submit])
+
+router = Router(path="/", route_handlers=[api_router, page_router])

@@ -1,0 +1,256 @@
+"""The catalogue's service API: upload a table, profile it, read it back, correct its grade.
+
+Upload stores the file as it came and records a version in one transaction with the profiling
+job (outbox); the job reads, profiles, classifies and scores the table. Heavy work never runs on
+the request path.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from market import audit, db, jobs
+from market.errors import DomainError, Forbidden, NotFound
+from market.storage import Storage
+from listings.tables import AssetVersion, DataAsset, ProfileStatus
+
+MAX_UPLOAD_BYTES = 250 * 1024 * 1024
+ALLOWED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".geojson")
+GRADES = ("general", "important", "core")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _title_from_filename(filename: str) -> str:
+    stem = Path(filename).stem.strip() or "未命名数据"
+    return stem.replace("_", " ")[:200]
+
+
+async def upload(*, storage: Storage, holder_org_id: int, user_id: int, stream: BinaryIO, filename: str,
+                 content_type: str = "", asset_id: int | None = None) -> dict:
+    """Store an uploaded table and record it as a new asset (or a new version of `asset_id`)."""
+    import asyncio
+
+    filename = Path(filename or "").name
+    if not filename:
+        raise DomainError("upload.no_file", "请选择要上传的文件")
+    if not filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise DomainError("upload.unsupported_type",
+                          "不支持该文件类型。请上传 CSV、TSV、Excel（xlsx/xls）或 JSON 文件")
+    if asset_id is not None:
+        asset = await _owned_asset(asset_id, holder_org_id)
+    key = f"uploads/{holder_org_id}/{_now():%Y%m%d}/{secrets.token_hex(8)}{Path(filename).suffix.lower()}"
+    stored = await asyncio.to_thread(storage.put, key, stream, content_type=content_type or "application/octet-stream")
+    if stored.size == 0:
+        await asyncio.to_thread(storage.delete, key)
+        raise DomainError("upload.empty", "文件是空的，请检查是否选错了文件")
+    if stored.size > MAX_UPLOAD_BYTES:
+        await asyncio.to_thread(storage.delete, key)
+        raise DomainError("upload.too_large", "文件超过 {mb} MB，请拆分后上传", mb=MAX_UPLOAD_BYTES // 1024 // 1024)
+    try:
+        async with db.atomic():
+            if asset_id is None:
+                rows = await DataAsset.insert(DataAsset(
+                    holder=holder_org_id, created_by=user_id, title=_title_from_filename(filename),
+                )).returning(DataAsset.id)
+                asset_id = rows[0]["id"]
+                await audit.record(action="asset.created", object_type="data_asset", object_id=asset_id,
+                                   after={"title": _title_from_filename(filename)})
+                number = 1
+            else:
+                number = asset["current_version"] + 1
+            rows = await AssetVersion.insert(AssetVersion(
+                asset=asset_id, number=number, uploaded_by=user_id, filename=filename,
+                content_type=content_type[:100], size=stored.size, sha256=stored.sha256, object_key=key,
+            )).returning(AssetVersion.id)
+            version_id = rows[0]["id"]
+            await DataAsset.update({DataAsset.current_version: number, DataAsset.updated_at: _now()}).where(
+                DataAsset.id == asset_id)
+            await audit.record(action="asset.version_uploaded", object_type="asset_version", object_id=version_id,
+                               after={"asset_id": asset_id, "number": number, "filename": filename,
+                                      "size": stored.size, "sha256": stored.sha256})
+            await jobs.enqueue("listings.profile_version", version_id=version_id)
+    except BaseException:
+        # the database said no: don't leave an orphan object behind
+        await asyncio.to_thread(storage.delete, key)
+        raise
+    return {"id": asset_id, "version_id": version_id, "version": number}
+
+
+async def _owned_asset(asset_id: int, org_id: int) -> dict:
+    asset = await DataAsset.select().where(DataAsset.id == asset_id).first()
+    if asset is None:
+        raise NotFound("asset.not_found", "数据资源不存在")
+    if asset["holder"] != org_id:
+        raise Forbidden("asset.not_yours", "只有数据持有方本机构可以操作该数据资源")
+    return asset
+
+
+def _loads(text: str, default):
+    return json.loads(text) if text else default
+
+
+async def get_asset(*, asset_id: int, org_id: int | None = None) -> dict:
+    """An asset with its latest version's profile; `org_id` restricts to the holder's own assets."""
+    asset = await DataAsset.select().where(DataAsset.id == asset_id).first()
+    if asset is None or (org_id is not None and asset["holder"] != org_id):
+        raise NotFound("asset.not_found", "数据资源不存在")
+    version = await (AssetVersion.select().where(AssetVersion.asset == asset_id)
+                     .order_by(AssetVersion.number, ascending=False).first())
+    versions = await (AssetVersion.select(AssetVersion.id, AssetVersion.number, AssetVersion.filename,
+                                          AssetVersion.size, AssetVersion.row_count, AssetVersion.profile_status,
+                                          AssetVersion.created_at)
+                      .where(AssetVersion.asset == asset_id).order_by(AssetVersion.number, ascending=False))
+    return {"asset": asset, "version": version, "versions": versions}
+
+
+async def list_assets(*, org_id: int, page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
+    query = (DataAsset.select().where(DataAsset.holder == org_id).order_by(DataAsset.id, ascending=False)
+             .limit(page_size).offset((page - 1) * page_size))
+    return await query, await DataAsset.count().where(DataAsset.holder == org_id)
+
+
+async def correct_grade(*, asset_id: int, org_id: int, grade: str, reason: str) -> dict:
+    """The holder corrects the suggested grade; the reason is required and audited."""
+    if grade not in GRADES:
+        raise DomainError("asset.grade_invalid", "分级只能是一般、重要或核心")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("asset.grade_reason_required", "修改分级需要说明理由（至少 4 个字）")
+    async with db.atomic():
+        asset = await _owned_asset(asset_id, org_id)
+        await DataAsset.update({DataAsset.grade: grade, DataAsset.grade_source: "holder",
+                                DataAsset.grade_reason: reason, DataAsset.updated_at: _now()}).where(
+            DataAsset.id == asset_id)
+        await audit.record(action="asset.grade_corrected", object_type="data_asset", object_id=asset_id,
+                           before={"grade": asset["grade"], "source": asset["grade_source"]},
+                           after={"grade": grade, "reason": reason})
+    return await DataAsset.select().where(DataAsset.id == asset_id).first()
+
+
+# ---- profiling (runs in a job) ------------------------------------------------------------------
+
+
+async def _set_progress(version_id: int, fraction: float, stage: str) -> None:
+    await AssetVersion.update({AssetVersion.profile_progress: int(max(0, min(1, fraction)) * 100),
+                               AssetVersion.profile_stage: stage[:40]}).where(AssetVersion.id == version_id)
+
+
+def schema_diff(old_columns: list[dict], new_columns: list[dict]) -> dict:
+    """Columns added, removed and retyped between two profiles; compatible = nothing removed or retyped."""
+    old = {c["name"]: c.get("type") for c in old_columns}
+    new = {c["name"]: c.get("type") for c in new_columns}
+    added = [n for n in new if n not in old]
+    removed = [n for n in old if n not in new]
+    retyped = [{"column": n, "from": old[n], "to": new[n]} for n in new if n in old and old[n] != new[n]]
+    return {"added": added, "removed": removed, "retyped": retyped, "compatible": not removed and not retyped}
+
+
+def run_profile(version_id: int, storage: Storage) -> None:
+    """Read, profile, classify and score one version (sync: runs in a worker thread)."""
+    from listings import classification, profiling, quality, reading
+    from market.jobs import run_async
+
+    version = run_async(AssetVersion.select().where(AssetVersion.id == version_id).first())
+    if version is None or version["profile_status"] == ProfileStatus.DONE.value:
+        return  # already done: a redelivered job does nothing
+    if version["profile_status"] == ProfileStatus.RUNNING.value:
+        # a previous attempt died mid-way; start over (every step below overwrites its output)
+        pass
+    else:
+        if version["profile_status"] == ProfileStatus.FAILED.value:
+            run_async(db.transition(AssetVersion, version_id, to=ProfileStatus.PENDING,
+                                    action="asset.profile_retry", status_column="profile_status"))
+        run_async(db.transition(AssetVersion, version_id, to=ProfileStatus.RUNNING, action="asset.profile_started",
+                                status_column="profile_status"))
+    workdir = Path(tempfile.mkdtemp(prefix="profile-"))
+    try:
+        src = workdir / ("upload" + Path(version["filename"]).suffix.lower())
+        with src.open("wb") as fh:
+            for chunk in storage.open(version["object_key"]):
+                fh.write(chunk)
+        run_async(_set_progress(version_id, 0.05, "reading"))
+        try:
+            prepared = reading.prepare(src, workdir / "out", filename=version["filename"])
+        except reading.ReadError as exc:
+            run_async(_fail(version_id, exc.code, exc.message, getattr(exc, "params", {}) or {}))
+            return
+        prepared_key = f"assets/{version['asset']}/v{version['number']}/table.csv"
+        with prepared.csv_path.open("rb") as fh:
+            storage.put(prepared_key, fh, content_type="text/csv; charset=utf-8")
+        run_async(_set_progress(version_id, 0.2, "profiling"))
+
+        def progress(fraction: float, stage: str) -> None:
+            run_async(_set_progress(version_id, 0.2 + 0.7 * fraction, stage))
+
+        profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
+        verdict = classification.classify(profile)
+        run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _fail(version_id: int, code: str, message: str, params: dict) -> None:
+    async with db.atomic():
+        await AssetVersion.update({AssetVersion.error_code: code,
+                                   AssetVersion.error: json.dumps({"message": message, "params": params},
+                                                                  ensure_ascii=False)}).where(
+            AssetVersion.id == version_id)
+        await db.transition(AssetVersion, version_id, to=ProfileStatus.FAILED, action="asset.profile_failed",
+                            status_column="profile_status", audit_after={"error_code": code})
+
+
+async def _finish(version_id: int, version: dict, prepared, prepared_key: str, profile: dict, verdict: dict,
+                  quality_module) -> None:
+    asset = await DataAsset.select().where(DataAsset.id == version["asset"]).first()
+    report = quality_module.report(profile, update_cycle=asset["update_cycle"],
+                                   version_created_at=version["created_at"])
+    previous = await (AssetVersion.select(AssetVersion.profile).where(
+        (AssetVersion.asset == version["asset"]) & (AssetVersion.number < version["number"])
+        & (AssetVersion.profile_status == ProfileStatus.DONE.value))
+        .order_by(AssetVersion.number, ascending=False).first())
+    diff = schema_diff(json.loads(previous["profile"])["columns"], profile["columns"]) if previous else None
+    reading_info = {k: getattr(prepared, k) for k in ("skipped_rows", "unit", "missing_markers", "group_column",
+                                                      "sheet", "warnings")}
+    async with db.atomic():
+        await AssetVersion.update({
+            AssetVersion.prepared_key: prepared_key, AssetVersion.format: prepared.format,
+            AssetVersion.encoding: prepared.encoding or "", AssetVersion.delimiter: prepared.delimiter or "",
+            AssetVersion.header_row: prepared.header_row, AssetVersion.header_rows: prepared.header_rows,
+            AssetVersion.reading: json.dumps(reading_info, ensure_ascii=False),
+            AssetVersion.columns: json.dumps(prepared.columns, ensure_ascii=False),
+            AssetVersion.row_count: profile["row_count"],
+            AssetVersion.profile: json.dumps(profile, ensure_ascii=False, default=str),
+            AssetVersion.classification: json.dumps(verdict, ensure_ascii=False),
+            AssetVersion.quality: json.dumps(report, ensure_ascii=False),
+            AssetVersion.schema_diff: json.dumps(diff, ensure_ascii=False) if diff else "",
+            AssetVersion.profile_progress: 100, AssetVersion.profile_stage: "done",
+            AssetVersion.profiled_at: _now(),
+        }).where(AssetVersion.id == version_id)
+        await db.transition(AssetVersion, version_id, to=ProfileStatus.DONE, action="asset.profiled",
+                            status_column="profile_status",
+                            audit_after={"rows": profile["row_count"], "grade": verdict["grade"],
+                                         "score": report["score"]})
+        if asset["grade_source"] != "holder":
+            # 就高从严: the suggestion never lowers a grade an earlier version earned
+            grade = max(asset["grade"], verdict["grade"], key=GRADES.index)
+            await DataAsset.update({DataAsset.grade: grade, DataAsset.personal: verdict["personal"],
+                                    DataAsset.updated_at: _now()}).where(DataAsset.id == asset["id"])
+            if grade != asset["grade"]:
+                await audit.record(action="asset.graded", object_type="data_asset", object_id=asset["id"],
+                                   before={"grade": asset["grade"]}, after={"grade": grade})
+        elif GRADES.index(verdict["grade"]) > GRADES.index(asset["grade"]):
+            # the holder set a grade, but the new data is stricter: 就高从严 wins over the old choice
+            await DataAsset.update({DataAsset.grade: verdict["grade"], DataAsset.grade_source: "suggested",
+                                    DataAsset.personal: verdict["personal"], DataAsset.updated_at: _now()}).where(
+                DataAsset.id == asset["id"])
+            await audit.record(action="asset.graded", object_type="data_asset", object_id=asset["id"],
+                               before={"grade": asset["grade"]}, after={"grade": verdict["grade"]})
