@@ -10,13 +10,23 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
-from listings import service
+import msgspec
+
+from listings import _demand_routes, _listing_routes, service
 from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
 from market.errors import DomainError
+from market.money import Money, MoneyError
 from market.tables import Role
 from market.web import page, page_params, paginated, roles
 
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
+
+
+def _search_routes() -> list:
+    """Search handlers declare their full paths (/api/v1/search and /search), so they mount at the root."""
+    from listings._search_controllers import search_routes
+
+    return list(search_routes)
 VIEWERS = roles(Role.HOLDER, Role.OPERATOR, Role.ADMIN, Role.REGULATOR)
 UPLOAD_LIMIT = service.MAX_UPLOAD_BYTES + 1024 * 1024  # the file plus the multipart envelope
 
@@ -77,8 +87,44 @@ async def api_correct_grade(request: Request, asset_id: FromPath[int], data: JSO
     return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
 
 
-api_router = Router(path="/api/v1", route_handlers=[api_upload, api_upload_version, api_asset, api_assets,
-                                                    api_correct_grade], tags=["catalogue"])
+@get("/assets/{asset_id:int}/suggestion", opt=HOLDERS,
+     summary="Catalogue fields the system proposes for the asset, from its profile")
+async def api_suggestion(request: Request, asset_id: FromPath[int]) -> dict:
+    return await service.suggestion(asset_id=asset_id, org_id=request.user.org_id)
+
+
+class ConfirmIn(msgspec.Struct):
+    title: str
+    summary: str
+    category_path: str
+    update_cycle: str
+    tiers: list[str]
+    tags: list[str] = []
+    sharing_type: str | None = None
+    open_type: str | None = None
+    product_price_fen: int | None = None
+    cleaned_price_fen: int | None = None
+
+
+@post("/assets/{asset_id:int}/confirm", opt=HOLDERS, status_code=201,
+      summary="Confirm the catalogue and submit listings at the chosen tiers")
+async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[ConfirmIn]) -> dict:
+    suggested = await service.suggestion(asset_id=asset_id, org_id=request.user.org_id)
+    fields = {"title": data.title, "summary": data.summary, "category_path": data.category_path,
+              "update_cycle": data.update_cycle, "tags": data.tags or suggested["tags"],
+              "sharing_type": data.sharing_type or suggested["sharing_type"],
+              "open_type": data.open_type or suggested["open_type"]}
+    created = await service.confirm_and_submit(
+        asset_id=asset_id, org_id=request.user.org_id, fields=fields, tiers=data.tiers,
+        product_price_fen=data.product_price_fen,
+        cleaned_price_fen=data.cleaned_price_fen or suggested["cleaned_price_fen"])
+    return {"listings": [{"id": r["id"], "tier": r["tier"], "status": r["status"]} for r in created]}
+
+
+api_router = Router(path="/api/v1", route_handlers=[
+    api_upload, api_upload_version, api_asset, api_assets, api_correct_grade, api_suggestion, api_confirm,
+    *_listing_routes.api_routes, *_demand_routes.api_routes
+], tags=["catalogue"])
 
 
 # ---- pages -------------------------------------------------------------------------------
@@ -136,7 +182,48 @@ async def grade_submit(request: Request, asset_id: FromPath[int]) -> Response:
     return Redirect(f"/my/data/{asset_id}")
 
 
+@get("/my/data/{asset_id:int}/confirm", opt=HOLDERS, include_in_schema=False)
+async def confirm_page(request: Request, asset_id: FromPath[int]) -> Response:
+    from listings import catalogue
+
+    suggested = await service.suggestion(asset_id=asset_id, org_id=request.user.org_id)
+    path = " > ".join(suggested["category_path"]) if isinstance(suggested["category_path"], list) \
+        else suggested["category_path"]
+    return page(request, "listings/confirm.html", asset_id=asset_id, s=suggested, category=path, error=None,
+                choices=catalogue.category_choices(), cycles=catalogue.UPDATE_CYCLES, label=catalogue.label)
+
+
+@post("/my/data/{asset_id:int}/confirm", opt=HOLDERS, include_in_schema=False)
+async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
+    from listings import catalogue
+
+    form = await request.form()
+    suggested = await service.suggestion(asset_id=asset_id, org_id=request.user.org_id)
+    fields = {"title": str(form.get("title", "")), "summary": str(form.get("summary", "")),
+              "category_path": str(form.get("category_path", "")), "update_cycle": str(form.get("update_cycle", "")),
+              "tags": [t for t in str(form.get("tags", "")).replace("，", ",").split(",") if t.strip()],
+              "sharing_type": suggested["sharing_type"], "open_type": suggested["open_type"]}
+    tiers = [t for t in ("raw", "cleaned", "product") if form.get(f"tier_{t}") == "on"]
+    price = str(form.get("product_price_yuan", "")).strip()
+    try:
+        product_price = Money.of_yuan(price).amount if price else None
+        created = await service.confirm_and_submit(asset_id=asset_id, org_id=request.user.org_id, fields=fields,
+                                                   tiers=tiers, product_price_fen=product_price,
+                                                   cleaned_price_fen=suggested["cleaned_price_fen"])
+    except (DomainError, MoneyError) as exc:
+        from market.web import error_body
+
+        err = error_body(exc.code, exc.message if isinstance(exc, DomainError) else "请填写正确的金额（元，最多两位小数）",
+                         getattr(exc, "params", None) if isinstance(exc, DomainError) else None)
+        return page(request, "listings/confirm.html", status_code=400, asset_id=asset_id, s={**suggested, **fields},
+                    category=fields["category_path"], error=err, choices=catalogue.category_choices(),
+                    cycles=catalogue.UPDATE_CYCLES, label=catalogue.label)
+    return Redirect(f"/listings/{created[0]['id']}")
+
+
 page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
-                                               asset_status_fragment, grade_submit])
+                                               asset_status_fragment, grade_submit, confirm_page, confirm_submit,
+                                               *_listing_routes.page_routes, *_demand_routes.page_routes,
+                                               *_search_routes()])
 
 router = Router(path="/", route_handlers=[api_router, page_router])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -80,3 +82,149 @@ class AssetVersion(Table, tablename="asset_version"):
     schema_diff = Text(default="")  # JSON, against the previous version
     created_at = Timestamptz(default=TimestamptzNow())
     profiled_at = Timestamptz(null=True, default=None)
+
+
+class Tier(enum.StrEnum):
+    RAW = "raw"  # 原始数据: free or at cost; never downloaded (原始数据不出域)
+    CLEANED = "cleaned"  # 治理后数据: priced by measured quality
+    PRODUCT = "product"  # 数据产品/服务: market price (capped for public data)
+
+
+class DeliveryMode(enum.StrEnum):
+    FILE = "file"  # a download of the data (not for raw public data)
+    API = "api"  # an API with a key and a quota
+    SANDBOX = "sandbox"  # usable but not visible: queries run where the data stays
+    VERIFICATION = "verification"  # yes/no answers, e.g. 核验 of a credit code
+
+
+class ListingStatus(StatusEnum):
+    DRAFT = "draft"  # being prepared by the holder; invisible to buyers
+    SUBMITTED = "submitted"  # waiting for platform review (compliance and quality checklist)
+    NOTICE = "notice"  # 公示: public notice period; objections may be filed
+    LISTED = "listed"  # on sale and searchable
+    SUSPENDED = "suspended"  # temporarily off sale (dead source, objection, authority order)
+    DELISTED = "delisted"  # permanently withdrawn
+    REJECTED = "rejected"  # review or an objection refused it; the holder may revise and resubmit
+
+
+set_transitions(ListingStatus, {
+    ListingStatus.DRAFT: {ListingStatus.SUBMITTED, ListingStatus.DELISTED},
+    ListingStatus.SUBMITTED: {ListingStatus.NOTICE, ListingStatus.REJECTED, ListingStatus.DRAFT},
+    ListingStatus.NOTICE: {ListingStatus.LISTED, ListingStatus.REJECTED},
+    ListingStatus.LISTED: {ListingStatus.SUSPENDED, ListingStatus.DELISTED},
+    ListingStatus.SUSPENDED: {ListingStatus.LISTED, ListingStatus.DELISTED},
+    ListingStatus.REJECTED: {ListingStatus.DRAFT},
+})
+
+
+class Listing(Table, tablename="listing"):
+    """An asset offered at one tier. Catalogue fields are copied from the asset when created, so a
+    listing under review or on sale does not change when the holder edits the asset."""
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=DataAsset, index=True)
+    holder = ForeignKey(references=Organization, index=True)
+    holder_name = Varchar(length=200)  # denormalized for search and display
+    tier = Varchar(length=10, choices=Tier, index=True)
+    delivery_mode = Varchar(length=20, choices=DeliveryMode, default=DeliveryMode.API.value)
+    status = Varchar(length=20, choices=ListingStatus, default=ListingStatus.DRAFT.value, index=True)
+    title = Varchar(length=200)
+    summary = Text(default="")
+    category_path = Varchar(length=300, default="", index=True)
+    tags = Text(default="[]")  # JSON list
+    columns = Text(default="[]")  # JSON [{name, type}] — 信息项
+    update_cycle = Varchar(length=20, default="other")
+    sharing_type = Varchar(length=20, default="conditional")
+    open_type = Varchar(length=20, default="conditional")
+    grade = Varchar(length=20, default="general")
+    public_data = Boolean(default=False)  # held by a government body or public institution: 65号 caps apply
+    registration_code = Varchar(length=40, default="")
+    quality_score = Integer(default=0)
+    row_count = BigInt(default=0)
+    data_version = Integer(default=0)  # the asset version on sale
+    data_updated_at = Timestamptz(null=True, default=None)
+    min_price_fen = BigInt(default=0)  # cheapest active plan, for sorting and the price facet
+    sample = Text(default="[]")  # JSON rows, masked
+    notice_until = Timestamptz(null=True, default=None)
+    review_note = Text(default="")
+    status_reason = Text(default="")  # why it was suspended, rejected or delisted, in the actor's words
+    overdue_since = Timestamptz(null=True, default=None)  # set when the data fell behind its update cycle
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    listed_at = Timestamptz(null=True, default=None)
+
+
+class PlanKind(enum.StrEnum):
+    FREE = "free"
+    ONE_TIME = "one_time"  # one price for the product (按次/按件)
+    SUBSCRIPTION = "subscription"  # a price per period of `months`
+    CALL_PACK = "call_pack"  # a number of calls, with progressive volume tiers
+    BASE_USAGE = "base_usage"  # a base fee plus a price per call
+
+
+class PricePlan(Table, tablename="price_plan"):
+    """How a listing is sold. Prices are integer 分; never edited once an order uses them (orders copy)."""
+
+    id = Serial(primary_key=True)
+    listing = ForeignKey(references=Listing, index=True)
+    kind = Varchar(length=20, choices=PlanKind)
+    name = Varchar(length=100)
+    price_fen = BigInt(default=0)  # one-time / per period / per pack / base fee
+    unit_fen = BigInt(default=0)  # per call (base + usage)
+    months = Integer(default=0)  # subscription period
+    calls = BigInt(default=0)  # calls in a pack, or included in a base fee
+    tiers = Text(default="[]")  # JSON [{"up_to": calls or null, "unit_fen": n}] progressive volume pricing
+    billing_unit = Varchar(length=20, default="per_product")  # 65号: per_product/per_call/per_period/per_volume
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PriceCap(Table, tablename="price_cap"):
+    """上限收费标准 set by an agency for a public-data listing (65号): plan prices may not exceed it."""
+
+    id = Serial(primary_key=True)
+    listing = ForeignKey(references=Listing, index=True)
+    agency = ForeignKey(references=Organization)
+    cap_fen = BigInt()
+    billing_unit = Varchar(length=20, default="per_product")
+    basis = Text(default="")  # the agency's document or reasoning
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Objection(Table, tablename="listing_objection"):
+    """An objection filed during the public notice (公示) of a listing."""
+
+    id = Serial(primary_key=True)
+    listing = ForeignKey(references=Listing, index=True)
+    organization = ForeignKey(references=Organization)
+    user = ForeignKey(references=User)
+    reason = Text()
+    status = Varchar(length=20, default="open")  # open / upheld / dismissed
+    resolution = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Demand(Table, tablename="demand"):
+    """A buyer's request for data that may not exist yet (需求)."""
+
+    id = Serial(primary_key=True)
+    organization = ForeignKey(references=Organization, index=True)
+    user = ForeignKey(references=User)
+    title = Varchar(length=200)
+    description = Text(default="")
+    purpose = Varchar(length=30, default="industry")
+    budget_fen = BigInt(default=0)
+    status = Varchar(length=20, default="open")  # open / answered / closed
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class DemandResponse(Table, tablename="demand_response"):
+    """A listing suggested for a demand: by the matcher, or offered by a holder."""
+
+    id = Serial(primary_key=True)
+    demand = ForeignKey(references=Demand, index=True)
+    listing = ForeignKey(references=Listing)
+    source = Varchar(length=20, default="match")  # match / holder
+    score = Integer(default=0)
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -11,3 +11,19 @@ def profile_version(version_id: int) -> None:
     from listings import service
 
     service.run_profile(version_id, runtime.storage())
+
+
+@jobs.job(name="listings.close_notices", every_seconds=600)
+async def close_notices() -> None:
+    """List listings whose public notice ended without objection (periodic)."""
+    from listings import service
+
+    await service.close_notices()
+
+
+@jobs.job(name="listings.check_freshness", every_seconds=6 * 3600)
+async def check_freshness() -> None:
+    """Flag overdue data and suspend dead sources (periodic)."""
+    from listings import service
+
+    await service.check_freshness()

@@ -57,6 +57,7 @@ class Settings:
     outbox_poll_seconds: float = 0.5
     # a job sent but not acknowledged after this long is sent again (the worker may have died)
     outbox_redeliver_seconds: int = 900
+    listing_notice_days: int = 5  # 公示期 of a listing before it goes on sale
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
     log_level: str = "INFO"
 

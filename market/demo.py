@@ -24,6 +24,15 @@ ORGS = {
     "regulator": ("11330000002465338J", "浙江省数据局", "government"),
     "admin": ("91330100342910872R", "杭州数据交易所有限公司", "platform"),
     "institution": ("12330100470053123P", "杭州市疾病预防控制中心", "institution"),
+    # the departments whose data the catalogue lists (holders of public data)
+    "market_supervision": ("11330100002472335G", "杭州市市场监督管理局", "government"),
+    "ecology": ("11330100002473055Q", "杭州市生态环境局", "government"),
+    "statistics": ("113301000024741708", "杭州市统计局", "government"),
+    "medical_insurance": ("11330100002475229U", "杭州市医疗保障局", "government"),
+    "housing_fund": ("12330100470054871M", "杭州住房公积金管理中心", "institution"),
+    "housing": ("11330100002476344B", "杭州市住房保障和房产管理局", "government"),
+    "education": ("11330100002477494D", "杭州市教育局", "government"),
+    "meteorology": ("11330100002478569N", "杭州市气象局", "government"),
 }
 
 # (e-mail, display name, organization key, roles)
@@ -35,6 +44,14 @@ USERS = [
     ("regulator@demo.cn", "刘洋", "regulator", ["regulator"]),
     ("admin@demo.cn", "赵磊", "admin", ["admin"]),
     ("cdc@demo.cn", "周婷", "institution", ["holder"]),
+    ("scjg@demo.cn", "吴昊", "market_supervision", ["holder"]),
+    ("sthj@demo.cn", "郑洁", "ecology", ["holder"]),
+    ("tjj@demo.cn", "孙磊", "statistics", ["holder"]),
+    ("ybj@demo.cn", "钱芳", "medical_insurance", ["holder"]),
+    ("gjj@demo.cn", "冯涛", "housing_fund", ["holder"]),
+    ("fgj@demo.cn", "蒋敏", "housing", ["holder"]),
+    ("jyj@demo.cn", "沈浩", "education", ["holder"]),
+    ("qxj@demo.cn", "韩雪", "meteorology", ["holder"]),
 ]
 
 # Packages that add their own demo content later (listings, products…) expose `async def load_demo()`.
@@ -45,6 +62,7 @@ async def load(settings: Settings) -> list[str]:
     lines: list[str] = []
     with acting_as(Actor(label="demo")):
         org_ids: dict[str, int] = {}
+        user_ids: dict[str, int] = {}
         for key, (code, name, kind) in ORGS.items():
             async with db.atomic():
                 row = await Organization.select(Organization.id).where(Organization.credit_code == code).first()
@@ -53,10 +71,12 @@ async def load(settings: Settings) -> list[str]:
                     lines.append(f"organization {name} ({code})")
             org_ids[key] = row["id"]
         for email, display, org_key, roles in USERS:
-            if await identity.find_user(email) is None:
-                await identity.create_user(email=email, password=settings.demo_password, display_name=display,
-                                           organization_id=org_ids[org_key], roles=roles)
+            user = await identity.find_user(email)
+            if user is None:
+                user = await identity.create_user(email=email, password=settings.demo_password, display_name=display,
+                                                  organization_id=org_ids[org_key], roles=roles)
                 lines.append(f"user {email} / {settings.demo_password} ({', '.join(roles)})")
+            user_ids.setdefault(org_key, user["id"])
         for module_name in DEMO_MODULES:
             try:
                 module = importlib.import_module(module_name)
@@ -64,7 +84,7 @@ async def load(settings: Settings) -> list[str]:
                 if exc.name == module_name:
                     continue
                 raise
-            lines.extend(await module.load_demo(settings, org_ids) or [])
+            lines.extend(await module.load_demo(settings, org_ids, user_ids) or [])
     if not lines:
         lines.append("demo data already present; nothing to do")
     return lines

@@ -50,3 +50,48 @@ async def login(client, user: dict) -> str:
     resp = await client.post("/api/v1/session", json={"email": user["email"], "password": user["password"]})
     assert resp.status_code == 201, resp.text
     return resp.json()["csrf_token"]
+
+
+async def make_asset(user: dict, job_runtime, *, content: bytes | None = None, filename: str = "区县人口.csv") -> dict:
+    """Upload a table through the service and run its profiling job; returns the asset row."""
+    import io
+
+    from listings import service
+    from market import runtime
+
+    content = content or "区划代码,区县,常住人口,年份\n330102,上城区,135,2024\n330105,拱墅区,118,2024\n330106,西湖区,113,2024\n".encode()
+    with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
+        result = await service.upload(storage=runtime.storage(), holder_org_id=user["org"]["id"], user_id=user["id"],
+                                      stream=io.BytesIO(content), filename=filename)
+    await job_runtime.drain(timeout=120)
+    data = await service.get_asset(asset_id=result["id"])
+    assert data["version"]["profile_status"] == "done", data["version"]["error"]
+    return data["asset"]
+
+
+async def make_listing(user: dict, job_runtime, *, tier: str = "product", price_fen: int = 50_000,
+                       listed: bool = True, content: bytes | None = None, title: str = "杭州市区县常住人口",
+                       cap_fen: int | None = None) -> dict:
+    """A listing through the real path: upload, profile, create, submit, approve, close the notice."""
+    from datetime import datetime, timedelta, timezone
+
+    from listings import pricing, service
+
+    asset = await make_asset(user, job_runtime, content=content)
+    plan = (pricing.PlanSpec(kind="free", name="免费") if tier == "raw" or not price_fen else
+            pricing.PlanSpec(kind="one_time", name="按次购买", price_fen=price_fen))
+    delivery = "sandbox" if tier == "raw" else "api"
+    with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
+        listing = await service.create_listing(
+            asset_id=asset["id"], org_id=user["org"]["id"], tier=tier, delivery_mode=delivery, title=title,
+            summary="各区县常住人口年度统计", category_path="人口与户籍 > 人口统计 > 常住人口", tags=["人口"],
+            update_cycle="yearly", sharing_type="unconditional", open_type="unconditional", plans=[plan])
+        if not listed:
+            return listing
+        if cap_fen is not None:
+            await service.set_cap(listing_id=listing["id"], agency_org_id=user["org"]["id"], cap_fen=cap_fen,
+                                  basis="测试依据")
+        await service.submit(listing_id=listing["id"], org_id=user["org"]["id"])
+        await service.approve(listing_id=listing["id"], notice_days=0)
+        await service.close_notices(now=datetime.now(timezone.utc) + timedelta(seconds=1))
+    return await service.get_listing(listing_id=listing["id"], viewer_org_id=None, viewer_roles=frozenset({"admin"}))

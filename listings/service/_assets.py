@@ -194,6 +194,9 @@ def run_profile(version_id: int, storage: Storage) -> None:
         profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
         verdict = classification.classify(profile)
         run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))
+        from listings.service._listings import on_new_version
+
+        run_async(on_new_version(asset_id=version["asset"], version_id=version_id))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

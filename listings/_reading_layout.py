@@ -1,0 +1,417 @@
+"""Where the table starts and what its columns are called, then the row-by-row copy to a clean CSV
+(private to listings.reading).
+
+Layout is decided on the first SAMPLE_ROWS rows only; the copy then streams every row once. Cells are
+classified as "" (empty), "T" (text), "N" (number, date, code, GUID, boolean) or "Y" (a period label such as
+1978年 / 2019年3月, which is a name in a header and a value in a data column).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+
+from listings._reading_errors import ReadError
+from listings._reading_sources import Source
+
+SAMPLE_ROWS = 200
+HEADER_SCAN = 15
+MISSING_MARKERS = frozenset({"N/A", "NA", "n/a", "-", "—", "--", "-;", "无", "null", "NULL", "None", "#N/A"})
+GROUP_COLUMN = "分组"
+
+_NUMBER = re.compile(r"[+-]?[¥$]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?%?")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|\d{4}年\d{1,2}月\d{1,2}日"
+                   r"|\d{1,2}:\d{2}(?::\d{2})?")
+_PERIOD = re.compile(r"(?:19|20)\d{2}\s*(?:年|年度)?|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月份?"
+                     r"|(?:19|20)\d{2}\s*年?\s*第?[一二三四1-4]\s*季度")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]*")
+_UNIT = re.compile(r"[（(【\[]?\s*(?:计量|数据|金额)?单位\s*[：:]\s*(.+?)\s*[）)】\]]?")
+_NOTE = re.compile(r"(?:注|备注|说明|数据来源|资料来源|来源|制表|填报|填表)\s*[0-9一二三四五]*\s*[：:]")
+_GROUP = re.compile(r"[（(]\s*(?:共\s*)?\d+\s*[所个家项条人户座处]?\s*[）)]")
+_CONTENT_NAMES = (  # an empty header cell over values like these gets this name
+    ("年份", re.compile(r"(?:19|20)\d{2}\s*年")),
+    ("月份", re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月份?")),
+    ("季度", re.compile(r"\d{4}\s*年?\s*第?[一二三四1-4]\s*季度")),
+    ("日期", re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日")),
+    ("地区", re.compile(r".{1,15}(?:省|市|自治区|特别行政区|地区|县|区|旗|盟|州)")),
+)
+
+
+def kind(cell: str) -> str:
+    if not cell:
+        return ""
+    if _PERIOD.fullmatch(cell):
+        return "Y"
+    if _NUMBER.fullmatch(cell) and any(ch.isdigit() for ch in cell):
+        return "N"
+    if _DATE.fullmatch(cell) or _GUID.fullmatch(cell) or cell.lower() in ("true", "false"):
+        return "N"
+    if _CODE.fullmatch(cell):
+        digits = sum(ch.isdigit() for ch in cell)
+        if digits >= 4 and digits * 2 >= len(cell):
+            return "N"  # 1001A, 91152201078377449P — but not PM2.5 or SO2
+    return "T"
+
+
+def _filled(row: list[str]) -> list[str]:
+    return [c for c in row if c]
+
+
+def _cell(row: list[str], i: int) -> str:
+    return row[i] if i < len(row) else ""
+
+
+def _dominant(rows: list[list[str]]) -> dict[int, str]:
+    """The most common kind of each column over rows with at least two filled cells."""
+    tallies: dict[int, Counter] = {}
+    for row in rows:
+        if len(_filled(row)) >= 2:
+            for i, c in enumerate(row):
+                if c:
+                    tallies.setdefault(i, Counter())[kind(c)] += 1
+    return {i: t.most_common(1)[0][0] for i, t in tallies.items()}
+
+
+def _header_like(row: list[str], width: int, *, distinct: bool = True, data: dict[int, str] | None = None) -> bool:
+    """Mostly filled, mostly text, distinct, and no number where the data below has numbers too."""
+    cells = _filled(row)
+    if len(cells) < (1 if width <= 1 else max(2, math.ceil(width / 2))):
+        return False
+    kinds = [kind(c) for c in row]
+    text, period = kinds.count("T"), kinds.count("Y")
+    if text == 0 or (text + period) / len(cells) < 0.7:
+        return False
+    if distinct and len(set(cells)) * 2 <= len(cells):  # duplicates happen (名称, 名称) but not mostly
+        return False
+    return not any(k == "N" and (data or {}).get(i) == "N" for i, k in enumerate(kinds))
+
+
+def _unit(row: list[str], width: int) -> str | None:
+    cells = _filled(row)
+    if len(cells) <= max(2, width // 2):
+        for c in cells:
+            if m := _UNIT.fullmatch(c):
+                return m.group(1)
+    return None
+
+
+@dataclass
+class Layout:
+    header: list[int]  # raw indexes of the header rows: [], [i] or [upper, lower]
+    data_start: int
+    skipped: list[int] = field(default_factory=list)
+    unit: str | None = None
+
+
+def detect_layout(sample: list[list[str]], width: int) -> Layout:
+    def next_filled(i: int | None) -> int | None:
+        for j in range((i if i is not None else -1) + 1, len(sample)):
+            if _filled(sample[j]):
+                return j
+        return None
+
+    skipped: list[int] = []
+    unit = None
+    for i in range(min(len(sample), HEADER_SCAN)):
+        row, cells = sample[i], _filled(sample[i])
+        j = next_filled(i)
+        if not cells:
+            skipped.append(i)
+            continue
+        if (u := _unit(row, width)) is not None:
+            unit = unit or u
+            skipped.append(i)
+            continue
+        title = len(cells) == 1 and kind(cells[0]) != "N" and (
+            width >= 3 or (width == 2 and j is not None and _header_like(sample[j], width)))
+        if title or (len(cells) <= 2 and _NOTE.match(cells[0])):
+            skipped.append(i)
+            continue
+        k = next_filled(j)
+        lower, after = (sample[j] if j is not None else None), (sample[k] if k is not None else None)
+        if lower is not None and _two_row(row, lower, after, width):
+            return Layout([i, j], j + 1, skipped, unit)
+        if _header_like(row, width, data=_dominant(sample[i + 1: i + 21])):
+            return Layout([i], i + 1, skipped, unit)
+        if all(kind(c) != "N" for c in cells) and len(cells) < width / 2:
+            skipped.append(i)  # a sparse line of text before the header, e.g. “制表单位：…  日期：…”
+            continue
+        return Layout([], i, skipped, unit)  # the first row already looks like data
+    first = next_filled(None) or 0
+    return Layout([], first, list(range(first)), unit)
+
+
+def _two_row(upper: list[str], lower: list[str], after: list[str] | None, width: int) -> bool:
+    """A sparse upper row of group labels (value, then blanks under the merge) over a full row of names."""
+    if after is None or not _header_like(lower, width, distinct=False):
+        return False
+    if any(kind(c) == "N" for c in upper if c) or not _filled(upper):
+        return False
+    n = max(len(upper), len(lower))
+    gap = any(not _cell(upper, g) and _cell(lower, g) and any(upper[:g]) for g in range(n))
+    if not gap:
+        return False
+    if _header_like(after, width, distinct=False) and not any(
+            kind(_cell(lower, c)) == "T" and kind(_cell(after, c)) == "N" for c in range(n)):
+        return False  # the row under it is text too: the "lower header" is just the first data row
+    names = [n for n in merge_two_rows(upper, lower) if n]
+    return len(set(names)) >= 0.8 * len(names)
+
+
+def merge_two_rows(upper: list[str], lower: list[str]) -> list[str]:
+    """“2019年” over “门诊人次”, “住院人次” → “2019年 门诊人次”, “2019年 住院人次”."""
+    names, carry = [], ""
+    for c in range(max(len(upper), len(lower))):
+        top, bottom = _cell(upper, c), _cell(lower, c)
+        if top:
+            carry = top if bottom else ""  # a label with nothing under it is a vertical merge: carry nothing
+        label = top or (carry if bottom else "")
+        names.append(" ".join(p for p in (label, bottom) if p))
+    return names
+
+
+def header_cell(text: str) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+
+
+def content_name(values: list[str]) -> str | None:
+    values = [v for v in values if v]
+    if values:
+        for name, pattern in _CONTENT_NAMES:
+            if sum(1 for v in values if pattern.fullmatch(v)) >= 0.8 * len(values):
+                return name
+    return None
+
+
+def dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name}_{n}"
+        seen.add(unique)
+        out.append(unique)
+    return out
+
+
+@dataclass
+class Written:
+    columns: list[str]
+    header_row: int | None
+    header_rows: int
+    skipped_rows: list[int]
+    unit: str | None
+    missing_markers: list[str]
+    row_count: int
+    group_column: str | None
+    warnings: list[str]
+
+
+def write_table(source: Source, out: Path) -> Written:
+    """Detect the layout on a sample, then copy every data row to `out` as UTF-8 comma CSV."""
+    rows = source.rows
+    sample = [[c.strip() for c in r] for r in islice(rows, SAMPLE_ROWS)]
+    if not any(_filled(r) for r in sample):
+        raise ReadError("read.empty")
+    warnings = list(source.warnings)
+    ends = [max((i + 1 for i, c in enumerate(r) if c), default=0) for r in sample]
+    if source.fixed_header is not None:
+        layout = Layout([], 0)
+        raw_names = [header_cell(str(k)) for k in source.fixed_header]
+    else:
+        wide = Counter(e for e, r in zip(ends, sample) if len(_filled(r)) >= 2)
+        guess = max(wide, key=lambda n: (wide[n], n)) if wide else max(ends)
+        layout = detect_layout(sample, guess)
+        heads = [[header_cell(c) for c in sample[i]] for i in layout.header]
+        raw_names = merge_two_rows(*heads) if len(heads) == 2 else (heads[0] if heads else [])
+    data_sample = sample[layout.data_start:]
+    # how many columns: up to the last named one, plus unnamed ones the sample has values in (a spreadsheet's
+    # columns are all real; in text a trailing delimiter after the header only opens a column if data fills it)
+    named = max((i + 1 for i, n in enumerate(raw_names) if n), default=0)
+    filled = max(ends[layout.data_start:], default=0)
+    if source.fixed_header is not None:
+        width = len(raw_names)
+    elif source.sheet_like or not layout.header:
+        width = max(named, filled)
+    else:
+        width = max(named, min(len(raw_names), filled))
+    if width == 0:
+        raise ReadError("read.no_columns")
+    raw_names = (raw_names + [""] * width)[:width]
+    names, auto = [], set()
+    for c, name in enumerate(raw_names):
+        if not name:
+            auto.add(c)
+            name = (layout.header and content_name([_cell(r, c) for r in data_sample])) or f"列{c + 1}"
+        names.append(name)
+
+    group = _group_rule(data_sample, width)
+    if group:
+        names.append(GROUP_COLUMN)
+    names = dedupe(names)
+    repeat = (sample[layout.header[0]] + [""] * width)[:width] if len(layout.header) == 1 else None
+    stats = _copy(chain(sample[layout.data_start:], rows), out, names, width, source.join_with,
+                  group, auto, first_raw=layout.data_start, ragged_ok=source.sheet_like, repeat=repeat)
+    headerless = not layout.header and source.fixed_header is None
+    if stats.drop:
+        names = _drop_columns(out, names, stats.drop, renumber=width - len(stats.drop) if headerless else 0)
+        warnings.append(f"已去掉 {len(stats.drop)} 个完全空白的列")
+    if not names:
+        raise ReadError("read.no_columns")
+    if stats.rows == 0:
+        raise ReadError("read.no_rows" if layout.header or source.fixed_header is not None else "read.empty")
+    if layout.skipped:
+        where = f"表头在第 {layout.header[0] + 1} 行" if layout.header else f"数据从第 {layout.data_start + 1} 行开始"
+        warnings.append(f"已跳过开头的 {len(layout.skipped)} 行（标题、单位、说明或空行），{where}")
+    if headerless:
+        named_as = "“列1”" if len(names) == 1 else f"“列1”…“列{len(names)}”"
+        warnings.append(f"没有找到表头行（第一行看起来就是数据），已把列命名为{named_as}，请改成有意义的列名")
+    warnings += stats.notes
+    return Written(
+        columns=names, header_row=layout.header[-1] if layout.header else None,
+        header_rows=1 if source.fixed_header is not None else len(layout.header),
+        skipped_rows=layout.skipped, unit=layout.unit or stats.unit, missing_markers=stats.markers, row_count=stats.rows,
+        group_column=names[-1] if group and stats.groups else None, warnings=warnings)
+
+
+def _group_rule(data: list[list[str]], width: int):
+    """A test for group rows (“北京市（92所）” alone in the first cell, between data rows), or None when the sample has
+    none. Such a row differs in kind from the first column's data (text over 序号 numbers) or names a count."""
+    if width < 3:
+        return None
+    first_kind = _dominant(data).get(0)
+
+    def is_group(row: list[str]) -> bool:
+        return bool(row and row[0] and not any(row[1:]) and not _NOTE.match(row[0]) and not _UNIT.fullmatch(row[0])
+                    and (kind(row[0]) != first_kind or _GROUP.search(row[0])))
+
+    hits = [i for i, r in enumerate(data) if is_group(r)]
+    if hits and any(len(_filled(r)) >= 2 for r in data[hits[0] + 1:]):
+        return is_group
+    return None
+
+
+@dataclass
+class _Stats:
+    rows: int = 0
+    groups: int = 0
+    unit: str | None = None  # from a unit row under the header
+    markers: list[str] = field(default_factory=list)
+    drop: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _copy(rows: Iterator[list[str]], out: Path, names: list[str], width: int, join_with: str,
+          group, auto: set[int], first_raw: int, ragged_ok: bool, repeat: list[str] | None) -> _Stats:
+    stats = _Stats()
+    empty_cols = set(auto)  # columns without a header name that have shown no value yet
+    found: dict[str, int] = {}
+    longer = shorter = notes = repeats = 0
+    first_group = example = current = None
+    strip, markers, clean = str.strip, MISSING_MARKERS, MISSING_MARKERS.isdisjoint  # hot loop: local names
+    wide = width >= 3
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        write = _Writer(fh)
+        write(names)
+        for raw_index, cells in enumerate(rows, first_raw):
+            cells = list(map(strip, cells))
+            if len(cells) != width:
+                if len(cells) > width:
+                    while len(cells) > width and not cells[-1]:
+                        cells.pop()
+                    if len(cells) > width:
+                        longer += 1
+                        cells[width - 1:] = [join_with.join(cells[width - 1:])]
+                else:
+                    shorter += any(cells)
+                    cells += [""] * (width - len(cells))
+            if not clean(cells):
+                for c in cells:
+                    if c in markers:
+                        found[c] = found.get(c, 0) + 1
+                cells = ["" if c in markers else c for c in cells]
+            if not any(cells):
+                continue
+            if cells == repeat:  # the header again: files concatenated from several exports
+                repeats += 1
+                continue
+            if wide and not cells[1] and not any(cells[1:]):  # only the first cell: a note, a group or data
+                unit = _UNIT.fullmatch(cells[0])
+                if unit or _NOTE.match(cells[0]):
+                    notes += 1
+                    if unit and not stats.unit:
+                        stats.unit = unit.group(1)
+                    continue
+                if group and group(cells):
+                    current = cells[0]
+                    stats.groups += 1
+                    if first_group is None:
+                        first_group, example = raw_index, current
+                    continue
+            if group:
+                cells.append(current or "")
+            if empty_cols:
+                empty_cols -= {c for c in empty_cols if cells[c]}
+            write(cells)
+            stats.rows += 1
+    stats.drop = sorted(empty_cols)
+    stats.markers = list(found)
+    if stats.groups:
+        stats.notes.append(f"第 {first_group + 1} 行起有 {stats.groups} 个分组行（如“{example}”），已转为“{names[-1]}”列")
+    if longer:
+        stats.notes.append(f"有 {longer} 行的字段比表头多，多出的内容已合并到最后一列“{names[width - 1]}”")
+    if shorter and not ragged_ok:  # spreadsheet rows simply end at their last filled cell
+        stats.notes.append(f"有 {shorter} 行的字段比表头少，缺少的单元格已留空")
+    if found:
+        shown = "、".join(f"“{m}”" for m in found)
+        stats.notes.append(f"已把 {sum(found.values())} 个表示缺失的标记（{shown}）转为空值")
+    if repeats:
+        stats.notes.append(f"表格中间有 {repeats} 行是重复的表头，已去掉")
+    if notes:
+        stats.notes.append(f"已忽略 {notes} 行说明文字（如“注：…”“数据来源：…”“单位：…”）")
+    return stats
+
+
+class _Writer:
+    """Rows to the output CSV: RFC 4180 quoting, and every field quoted in a row holding ; | ' or a tab, so that
+    DuckDB's sniffer never takes one of those for the delimiter or the quote (it would, in a one-column file of
+    values like a;b, or in values wrapped in single quotes)."""
+
+    def __init__(self, fh):
+        self.plain = csv.writer(fh, lineterminator="\r\n").writerow
+        self.quoted = csv.writer(fh, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow
+
+    def __call__(self, row: list[str]) -> None:
+        joined = "".join(row)
+        risky = ";" in joined or "|" in joined or "\t" in joined or "'" in joined
+        (self.quoted if risky else self.plain)(row)
+
+
+def _drop_columns(path: Path, names: list[str], drop: list[int], renumber: int) -> list[str]:
+    """Rewrite the CSV without the given columns (a rare second pass: trailing delimiters, blank sheet columns).
+    `renumber` > 0: a headerless table, whose first `renumber` kept columns are named 列1..列N again."""
+    dropped = set(drop)
+    keep = [i for i in range(len(names)) if i not in dropped]
+    new_names = [names[i] for i in keep]
+    new_names[:renumber] = [f"列{n}" for n in range(1, renumber + 1)]
+    tmp = path.with_name(path.name + ".cols")
+    try:
+        with path.open(encoding="utf-8", newline="") as src, tmp.open("w", encoding="utf-8", newline="") as dst:
+            reader, write = csv.reader(src), _Writer(dst)
+            next(reader)
+            write(new_names)
+            for row in reader:
+                write([row[i] for i in keep])
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return new_names

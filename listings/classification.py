@@ -1,0 +1,136 @@
+"""Suggested classification grade of a profiled table (GB/T 43697-2024 数据安全技术 数据分类分级规则).
+
+Grades: 一般 (general) < 重要 (important) < 核心 (core). "就高从严": the table takes the highest grade
+any rule gives it, and every rule that fired is listed as a reason the holder can read.
+
+Rules (defaults configurable through the keyword arguments):
+
+    no personal information                                   -> general
+    personal information (not sensitive)                      -> general, shown masked
+    sensitive personal information (ID numbers, bank cards,
+      health, religion, biometrics, whereabouts)              -> important
+    personal information of >= 1,000,000 people               -> important
+    minors under 14                                           -> at least important
+    sensitive personal information of >= 10,000,000 people    -> core
+
+The number of people is the largest distinct count among the identifying columns (ID numbers,
+mobile numbers, bank cards); without such a column, every row counts as one person (从严).
+
+Reasons are {"column", "code", "message", "params", "text"}: `message` is a Chinese template whose
+{placeholders} are filled from `params` (so it can be translated where it is shown), `text` the
+same sentence already filled in.
+"""
+
+from __future__ import annotations
+
+GRADES = ("general", "important", "core")  # 一般 / 重要 / 核心  (GB/T 43697-2024)
+GRADE_NAMES = {"general": "一般", "important": "重要", "core": "核心"}
+SHARING_TYPES = ("unconditional", "conditional", "not_shared")  # 无条件共享 / 有条件共享 / 不予共享
+
+KIND_NAMES = {
+    "resident_id": "居民身份证号码",
+    "bank_card": "银行卡号",
+    "health": "健康医疗信息",
+    "religion": "宗教信仰",
+    "biometrics": "生物识别信息",
+    "whereabouts": "行踪轨迹",
+    "minors": "不满十四周岁未成年人的信息",
+}
+SEMANTIC_NAMES = {"resident_id": "居民身份证号码", "mobile": "手机号码", "person_name": "姓名", "address": "住址"}
+_IDENTIFYING = ("resident_id", "mobile")
+
+
+def _reason(code: str, message: str, column: str | None = None, **params) -> dict:
+    params = {"column": column, **params} if column is not None else params
+    return {"column": column, "code": code, "message": message, "params": params, "text": message.format(**params)}
+
+
+def _rank(grade: str) -> int:
+    return GRADES.index(grade)
+
+
+def people_count(profile: dict) -> tuple[int, str | None]:
+    """Estimated number of distinct people in the table, and the column it was counted on."""
+    best, where = 0, None
+    for col in profile.get("columns", []):
+        kinds = col.get("sensitive_kind") or []
+        if col.get("semantic_type") in _IDENTIFYING or "bank_card" in kinds:
+            n = int(col.get("distinct_count") or 0)
+            if n > best:
+                best, where = n, col["name"]
+    if where is None and any(c.get("personal") for c in profile.get("columns", [])):
+        return int(profile.get("row_count") or 0), None
+    return best, where
+
+
+def classify(profile: dict, *, core_threshold_people: int = 10_000_000,
+             important_threshold_people: int = 1_000_000) -> dict:
+    columns = profile.get("columns", [])
+    reasons: list[dict] = []
+    grade = "general"
+    masked: list[str] = []
+
+    def raise_to(g: str) -> None:
+        nonlocal grade
+        if _rank(g) > _rank(grade):
+            grade = g
+
+    personal_cols = [c for c in columns if c.get("personal") or c.get("sensitive")]
+    sensitive_cols = [c for c in columns if c.get("sensitive")]
+    for col in personal_cols:
+        masked.append(col["name"])
+        semantic = col.get("semantic_type")
+        kinds = [k for k in (col.get("sensitive_kind") or []) if k != "minors"]
+        if kinds:
+            names = "、".join(KIND_NAMES.get(k, k) for k in kinds)
+            reasons.append(_reason("class.sensitive_personal",
+                                   "“{column}”含{kinds}，属于敏感个人信息，数据至少定为“重要”级，展示时脱敏",
+                                   col["name"], kinds=names, kind_codes=kinds))
+            raise_to("important")
+        else:
+            what = SEMANTIC_NAMES.get(semantic, "个人信息")
+            reasons.append(_reason("class.personal",
+                                   "“{column}”含{what}，属于个人信息，展示和交付时默认脱敏",
+                                   col["name"], what=what))
+        if col.get("minors") or "minors" in (col.get("sensitive_kind") or []):
+            reasons.append(_reason("class.minors",
+                                   "“{column}”中有不满十四周岁未成年人的信息，属于敏感个人信息，数据至少定为“重要”级",
+                                   col["name"]))
+            raise_to("important")
+
+    if personal_cols:
+        people, where = people_count(profile)
+        sensitive_people = sensitive_cols and people
+        if sensitive_people and people >= core_threshold_people:
+            reasons.append(_reason("class.sensitive_people_core",
+                                   "含约 {people} 人的敏感个人信息，达到 {threshold} 人，定为“核心”级，不能上架",
+                                   where, people=people, threshold=core_threshold_people))
+            raise_to("core")
+        elif people >= important_threshold_people:
+            reasons.append(_reason("class.people_important",
+                                   "含约 {people} 人的个人信息，达到 {threshold} 人，数据至少定为“重要”级",
+                                   where, people=people, threshold=important_threshold_people))
+            raise_to("important")
+    else:
+        reasons.append(_reason("class.no_personal", "未发现个人信息，数据定为“一般”级"))
+
+    return {
+        "grade": grade,
+        "grade_name": GRADE_NAMES[grade],
+        "personal": bool(personal_cols),
+        "sensitive": bool(sensitive_cols),
+        "minors": any(c.get("minors") for c in columns),
+        "reasons": reasons,
+        "masked_columns": masked,
+    }
+
+
+def may_list(grade: str, sharing_type: str) -> tuple[bool, str | None]:
+    """Whether a table of this grade and sharing type (共享类型) may be listed on the marketplace."""
+    if grade not in GRADES:
+        return False, f"未知的数据级别“{grade}”"
+    if sharing_type == "not_shared":
+        return False, "该数据的共享类型为“不予共享”，属于负面清单，不能上架"
+    if grade == "core":
+        return False, "核心数据不能上架交易"
+    return True, None

@@ -1,0 +1,49 @@
+"""The catalogue's service API (re-exported from private modules, one per domain idea)."""
+
+from listings.service._assets import (  # noqa: F401
+    ALLOWED_SUFFIXES,
+    GRADES,
+    MAX_UPLOAD_BYTES,
+    correct_grade,
+    get_asset,
+    list_assets,
+    run_profile,
+    schema_diff,
+    upload,
+)
+from listings.service._demands import (  # noqa: F401
+    answer_demand,
+    close_demand,
+    get_demand,
+    list_demands,
+    post_demand,
+)
+from listings.service._listings import (  # noqa: F401
+    NOTICE_DAYS,
+    add_plan,
+    approve,
+    check_freshness,
+    check_tier_rules,
+    close_notices,
+    create_listing,
+    current_cap,
+    delist,
+    file_objection,
+    get_listing,
+    listings_for_review,
+    listings_of_holder,
+    on_new_version,
+    plans_of,
+    public_listings_needing_caps,
+    quote,
+    registration_code,
+    reject,
+    resolve_objection,
+    resume,
+    review_checklist,
+    revise,
+    set_cap,
+    submit,
+    suspend,
+)
+from listings.service._confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
