@@ -238,6 +238,8 @@ async def listing_action(request: Request, listing_id: FromPath[int]) -> Respons
     reason = str(form.get("reason", ""))
     user = request.user
     own = None if _is_admin(request) else user.org_id
+    if action not in ("submit", "approve", "reject", "suspend", "resume", "delist", "revise", "cap"):
+        raise DomainError("listing.action_invalid", "未知的操作")
     if action == "submit" and user.roles & {Role.HOLDER, Role.OPERATOR}:
         await service.submit(listing_id=listing_id, org_id=user.org_id)
     elif action == "approve" and _is_admin(request):

@@ -38,6 +38,8 @@ class Source:
     sheet_like: bool = False  # cells beyond the header are real columns (a spreadsheet), not a split last field
     warnings: list[str] = field(default_factory=list)
     close: Callable[[], None] = lambda: None
+    path: Path | None = None  # text tables: the file and the codec `rows` decodes it with (for the fast copy)
+    codec: str | None = None
 
 
 # --- text: encoding and delimiter -------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ same sentence already filled in.
 
 from __future__ import annotations
 
+from market.i18n import N_
+
 GRADES = ("general", "important", "core")  # 一般 / 重要 / 核心  (GB/T 43697-2024)
 GRADE_NAMES = {"general": "一般", "important": "重要", "core": "核心"}
 SHARING_TYPES = ("unconditional", "conditional", "not_shared")  # 无条件共享 / 有条件共享 / 不予共享
@@ -128,9 +130,9 @@ def classify(profile: dict, *, core_threshold_people: int = 10_000_000,
 def may_list(grade: str, sharing_type: str) -> tuple[bool, str | None]:
     """Whether a table of this grade and sharing type (共享类型) may be listed on the marketplace."""
     if grade not in GRADES:
-        return False, f"未知的数据级别“{grade}”"
+        return False, N_("未知的数据级别")
     if sharing_type == "not_shared":
-        return False, "该数据的共享类型为“不予共享”，属于负面清单，不能上架"
+        return False, N_("该数据的共享类型为“不予共享”，属于负面清单，不能上架")
     if grade == "core":
-        return False, "核心数据不能上架交易"
+        return False, N_("核心数据不能上架交易")
     return True, None

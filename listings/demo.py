@@ -46,6 +46,19 @@ def _price_fen(table, tier: str) -> int:
     return (500 + seed % 4_500) * 100
 
 
+async def _category(table, asset_id: int, org_id: int) -> str:
+    """The table's own category when the shipped tree has it, else what the catalogue suggests."""
+    from listings import catalogue
+    from market.errors import DomainError
+
+    try:
+        catalogue.validate({"title": table.title, "category_path": table.category_hint})
+        return table.category_hint
+    except DomainError:
+        suggested = await service.suggestion(asset_id=asset_id, org_id=org_id)
+        return " > ".join(suggested["category_path"])
+
+
 async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[str, int]) -> list[str]:
     from listings.demo_tables import demo_tables
     from market import jobs
@@ -86,9 +99,10 @@ async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[
         if data["version"]["profile_status"] != "done":
             lines.append(f"! {table.title}: {data['version']['error_code']}")
             continue
+        category = await _category(table, asset_id, org_id)
         with acting_as(Actor(user_id=user_id, org_id=org_id, label="demo")):
             await service.update_catalogue(asset_id=asset_id, org_id=org_id, fields={
-                "title": table.title, "summary": table.summary, "category_path": table.category_hint,
+                "title": table.title, "summary": table.summary, "category_path": category,
                 "tags": list(table.tags), "update_cycle": table.update_cycle,
                 "sharing_type": "conditional" if data["asset"]["personal"] else "unconditional",
                 "open_type": "conditional" if data["asset"]["personal"] else "unconditional"})
@@ -111,7 +125,7 @@ async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[
                 title = table.title if tier != "product" else f"{table.title}（数据产品）"
                 listing = await service.create_listing(
                     asset_id=asset_id, org_id=org_id, tier=tier, delivery_mode=delivery, title=title,
-                    summary=table.summary, category_path=table.category_hint, tags=list(table.tags),
+                    summary=table.summary, category_path=category, tags=list(table.tags),
                     update_cycle=table.update_cycle,
                     sharing_type="conditional" if data["asset"]["personal"] else "unconditional",
                     open_type="conditional" if data["asset"]["personal"] else "unconditional", plans=plans)

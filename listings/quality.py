@@ -18,8 +18,15 @@ CYCLE_DAYS = {"realtime": 1, "daily": 2, "weekly": 8, "monthly": 32, "quarterly"
               "yearly": 366}
 
 
-def _reason(code: str, message: str, column: str | None = None, **params) -> dict:
-    return {"code": code, "message": message, "column": column, "params": params}
+SEMANTIC_LABELS = {
+    "uscc": N_("统一社会信用代码"), "resident_id": N_("居民身份证号"), "mobile": N_("手机号"),
+    "region_code": N_("行政区划代码"), "enterprise_name": N_("企业名称"), "person_name": N_("姓名"),
+    "address": N_("地址"), "amount": N_("金额"), "year": N_("年份"), "longitude": N_("经度"), "latitude": N_("纬度"),
+}
+
+
+def _reason(code: str, message: str, target: str | None = None, **params) -> dict:
+    return {"code": code, "message": message, "column": target, "params": params}
 
 
 def timeliness(update_cycle: str, version_created_at: datetime | None, now: datetime | None = None) -> tuple[float, dict | None]:
@@ -60,7 +67,7 @@ def report(profile: dict, *, update_cycle: str = "other", version_created_at: da
         if col["validity"] < 0.99:
             reasons.append(_reason("quality.invalid", N_("“{column}”有 {pct}% 的值不符合{kind}规则"), col["name"],
                                    column=col["name"], pct=round((1 - col["validity"]) * 100),
-                                   kind=col.get("semantic_type") or ""))
+                                   kind=SEMANTIC_LABELS.get(col.get("semantic_type") or "", "")))
 
     duplicates = profile.get("duplicate_rows") or 0
     uniqueness = 1 - duplicates / rows

@@ -7,7 +7,9 @@ rows inside the data, missing-value markers. The output loads as-is with DuckDB
 `read_csv(path, header=true, all_varchar=true)`.
 
 Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row by row) and XLSX
-(openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole.
+(openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole. Big delimited text files
+(≥ FAST_MIN_BYTES) are copied by DuckDB instead of row by row whenever that gives the very same result (see
+_reading_layout: the layout is still detected on the sample; any doubt and the row loop runs as before).
 
 Helpers live in private modules: _reading_errors (messages), _reading_sources (formats → raw rows),
 _reading_layout (header detection, naming, the copy).
@@ -25,9 +27,12 @@ from listings import _reading_sources as sources
 from listings._reading_errors import ReadError, human_size
 from listings._reading_layout import MISSING_MARKERS, write_table
 
-__all__ = ["MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
+__all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
 
 OUTPUT_NAME = "table.csv"
+# from this size on, a delimited text file is copied by DuckDB when that gives exactly the result of the row loop
+# (below it, DuckDB's start-up costs more than the Python loop saves)
+FAST_MIN_BYTES = 8 * 1024**2
 # JSON starts like [{…, [1, {"…, not like the SQL Server export header [id],[name]
 _JSON_START = re.compile(r'[\[{]\s*(?:[\[{"\]}\d-]|true|false|null|$)')
 
@@ -60,11 +65,14 @@ class PreparedTable:
     csv_path: Path  # UTF-8 (no BOM), comma, RFC 4180 quoting, first line = columns
 
 
-def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5) -> PreparedTable:
+def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5,
+            fast: bool | None = None) -> PreparedTable:
     """Read the upload at `src` (originally called `filename`) into `workdir`/table.csv.
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
     wrote is left in `workdir` (and `workdir` itself is removed if this call created it and it is empty).
+    `fast`: let DuckDB copy the rows of a delimited text file when it can do so exactly (the result is the same
+    either way); None = for files of FAST_MIN_BYTES or more, True = whenever possible, False = never.
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()
@@ -72,12 +80,12 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     final = workdir / OUTPUT_NAME
     part = workdir / (OUTPUT_NAME + ".part")
     try:
-        table = _prepare(src, part, filename, max_bytes)
+        table = _prepare(src, part, filename, max_bytes, fast)
         os.replace(part, final)
         table.csv_path = final
         return table
     except BaseException:
-        for leftover in (part, part.with_name(part.name + ".cols")):
+        for leftover in (part, part.with_name(part.name + ".cols"), part.with_name(part.name + ".utf8")):
             leftover.unlink(missing_ok=True)
         if created:
             try:
@@ -87,7 +95,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
         raise
 
 
-def _prepare(src: Path, out: Path, filename: str, max_bytes: int) -> PreparedTable:
+def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None) -> PreparedTable:
     size = src.stat().st_size
     if size == 0:
         raise ReadError("read.empty")
@@ -107,7 +115,9 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int) -> PreparedTab
         for magic, what in _OTHER_BINARY:
             if head.startswith(magic):
                 raise ReadError("read.format", what=what)
-        return _prepare_text(src, out, head, complete, size, ext)
+        if fast is None:
+            fast = size >= FAST_MIN_BYTES
+        return _prepare_text(src, out, head, complete, size, ext, fast)
     try:
         written = write_table(source, out)
     finally:
@@ -136,7 +146,8 @@ def _check_xlsx(src: Path) -> None:
     raise ReadError("read.format", what="这是一个压缩包，不是表格，请解压后上传里面的表格文件")
 
 
-def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str) -> PreparedTable:
+def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str,
+                  fast: bool) -> PreparedTable:
     encoding, codec = sources.detect_encoding(head, complete)
     text = sources.decode_head(head, codec, complete)
     start = text.lstrip("\ufeff \t\r\n")
@@ -157,9 +168,9 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
     extra = []
     while True:
         source = sources.Source("tsv" if delimiter == "\t" else "csv", encoding, delimiter,
-                                sources.text_rows(src, codec, delimiter), join_with=delimiter)
+                                sources.text_rows(src, codec, delimiter), join_with=delimiter, path=src, codec=codec)
         try:
-            written = write_table(source, out)
+            written = write_table(source, out, fast=fast)
             break
         except UnicodeDecodeError:
             if codec == "utf-8" and head.isascii():

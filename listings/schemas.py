@@ -86,7 +86,8 @@ class GradeIn(msgspec.Struct):
 
 
 def _translate_reason(reason: dict) -> dict:
-    params = reason.get("params") or {}
+    # parameter values that are themselves msgids (labels) are translated too; others pass through
+    params = {k: translate(v) if isinstance(v, str) and v else v for k, v in (reason.get("params") or {}).items()}
     try:
         text = translate(reason.get("message", ""), **params)
     except (KeyError, IndexError):

@@ -94,11 +94,17 @@ async def enqueue(target: Callable | str, **kwargs) -> int:
 _loop: asyncio.AbstractEventLoop | None = None
 
 
-def run_async(coro):
-    """From a worker thread, run a coroutine on the process's event loop and wait for it."""
+def run_async(awaitable):
+    """From a worker thread, run a coroutine (or a query) on the process's event loop and wait for it."""
     if _loop is None:
         raise RuntimeError("no job event loop: start a JobRuntime first")
-    return asyncio.run_coroutine_threadsafe(coro, _loop).result()
+    if not asyncio.iscoroutine(awaitable):
+        awaitable = _awaited(awaitable)
+    return asyncio.run_coroutine_threadsafe(awaitable, _loop).result()
+
+
+async def _awaited(awaitable):
+    return await awaitable
 
 
 async def _mark_done(outbox_id: int) -> None:

@@ -294,6 +294,10 @@ async def approve(*, listing_id: int, note: str = "", notice_days: int = NOTICE_
         await notifications.notify(kind="listing.notice", organization_id=row["holder"],
                                    subject=f"《{row['title']}》审核通过，进入公示期 {notice_days} 天",
                                    link=f"/listings/{listing_id}")
+    if notice_days <= 0:
+        # no notice period configured: nothing to wait for, list it now
+        await close_notices(now=_now() + timedelta(seconds=1))
+        row = await _listing(listing_id)
     return row
 
 
@@ -442,6 +446,8 @@ async def on_new_version(*, asset_id: int, version_id: int) -> None:
         return
     sample = await asyncio.to_thread(_masked_sample, version)
     for listing in listings:
+        if version["number"] <= listing["data_version"]:
+            continue  # an older upload finished after a newer one: never go backwards
         if not diff.get("compatible", True):
             await notifications.notify(
                 kind="listing.incompatible_version", organization_id=listing["holder"],

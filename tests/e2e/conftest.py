@@ -86,6 +86,7 @@ def _server_env(var_dir: Path, port: int) -> dict[str, str]:
         "MARKET_BASE_URL": "",
         "MARKET_DEFAULT_LOCALE": "zh",
         "MARKET_PASSWORD_PROFILE": "cheapest",
+        "MARKET_LISTING_NOTICE_DAYS": "0",  # approved listings go on sale at once in the walk-through
         "MARKET_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })

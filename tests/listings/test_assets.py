@@ -165,6 +165,7 @@ async def test_new_version_has_schema_diff_and_buyers_cannot_upload(client, job_
     v2 = "区划代码,名称,人口,面积\n330102,上城区,1000,26.1\n330105,拱墅区,2000,69.2\n".encode()
     resp = await _upload(client, csrf, content=v1, name="区县人口.csv")
     asset_id = resp.json()["id"]
+    await job_runtime.drain(timeout=120)
     resp = await _upload(client, csrf, content=v2, name="区县人口.csv", asset_id=asset_id)
     assert resp.json()["version"] == 2
     asset = await _profiled(client, job_runtime, asset_id)

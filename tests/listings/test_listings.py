@@ -96,13 +96,13 @@ async def test_objection_holds_the_notice_and_upheld_rejects(job_runtime):
     holder = await make_user(["holder"])
     draft = await make_listing(holder, job_runtime, listed=False)
     await service.submit(listing_id=draft["id"], org_id=holder["org"]["id"])
-    await service.approve(listing_id=draft["id"], notice_days=0)
+    await service.approve(listing_id=draft["id"], notice_days=1)
     other = await make_user(["buyer"])
     with pytest.raises(DomainError):
         await service.file_objection(listing_id=draft["id"], org_id=other["org"]["id"], user_id=other["id"], reason="短")
     oid = await service.file_objection(listing_id=draft["id"], org_id=other["org"]["id"], user_id=other["id"],
                                        reason="数据来源于我单位，未经授权")
-    later = datetime.now(timezone.utc) + timedelta(days=1)
+    later = datetime.now(timezone.utc) + timedelta(days=2)
     assert await service.close_notices(now=later) == []  # an open objection holds the listing
     await service.resolve_objection(objection_id=oid, upheld=True, resolution="核实属实")
     row = await Listing.select().where(Listing.id == draft["id"]).first()

@@ -375,3 +375,30 @@ def test_sample_bounds_expensive_checks(tmp_path):
     assert col(p, "手机号")["checked_count"] == 1500
     again = profile_csv(path, header, sample_size=400)
     assert again == p  # deterministic
+
+
+def test_type_is_verified_on_every_row_not_only_the_sample(tmp_path):
+    path = tmp_path / "tricky.csv"
+    rows = 40_000
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["数量", "备注"])
+        for i in range(rows):
+            # the sample takes every 2nd row: all of those are numbers, 10 % of the others are not
+            w.writerow([str(i) if i % 2 == 0 or i % 20 != 1 else "暂无", "x"])
+    p = profile_csv(path, ["数量", "备注"], sample_size=20_000)
+    assert p["row_count"] == rows
+    assert col(p, "数量")["type"] == "text"
+
+
+def test_coordinates_of_identified_people_are_whereabouts(tmp_path):
+    path = tmp_path / "track.csv"
+    rng = random.Random(9)
+    header = ["手机号", "经度", "纬度", "行程"]
+    rows = [[f"139{rng.randrange(10**8):08d}", f"{120 + rng.random():.6f}", f"{30 + rng.random():.6f}",
+             rng.choice(["杭州东站-西湖", "萧山机场-滨江"])] for _ in range(300)]
+    _write(path, header, rows)
+    p = profile_csv(path, header)
+    assert col(p, "手机号")["semantic_type"] == "mobile"
+    for name in ("经度", "纬度", "行程"):
+        assert "whereabouts" in col(p, name)["sensitive_kind"] and col(p, name)["personal"], name
