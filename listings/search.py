@@ -311,10 +311,10 @@ class _SQLite:
                " || replace(category_path, char(30), ' '), char(30)) AS records FROM listing WHERE status = {}")
 
     @staticmethod
-    def matches(count: int) -> str:
-        """One row per expression: its number and the comma-joined ids that match it."""
+    def matches(expressions: list[str]) -> tuple[str, list]:
+        """One statement answering, per expression, its number and the comma-joined ids that match it."""
         return " UNION ALL ".join(f"SELECT {i} AS k, group_concat(rowid) AS ids FROM listing_fts "
-                                  "WHERE listing_fts MATCH {}" for i in range(count))
+                                  "WHERE listing_fts MATCH {}" for i in range(len(expressions))), expressions
 
     async def write(self, docs: list[tuple[int, str, str]]) -> None:
         for i in range(0, len(docs), 300):
@@ -340,18 +340,14 @@ class _SQLite:
 
 class _Postgres:
     @staticmethod
-    def expression(node: Node, title: bool = False) -> str:
-        """tsquery syntax with every lexeme quoted; `title` keeps to the title's lexemes (weight A)."""
-        weight = "A" if title else ""
-
+    def expression(node: Node, title: bool = False) -> tuple[str, bool]:
+        """tsquery syntax with every lexeme quoted, and whether to match the title's tsvector."""
         def render(n: Node) -> str:
             if n[0] == "t":
-                lexeme = "'" + n[1].replace("\\", "\\\\").replace("'", "''") + "'"
-                suffix = ("*" if n[2] else "") + weight
-                return lexeme + (":" + suffix if suffix else "")
+                return "'" + n[1].replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if n[2] else "")
             return "(" + (" & " if n[0] == "&" else " | ").join(render(c) for c in n[1]) + ")"
 
-        return render(node)
+        return render(node), title
 
     fresh = "extract(epoch FROM data_updated_at)::float8"
     records = ("SELECT string_agg(concat_ws(chr(31), id, tier, update_cycle, grade, delivery_mode, min_price_fen,"
@@ -359,9 +355,11 @@ class _Postgres:
                " chr(30)) AS records FROM listing WHERE status = {}")
 
     @staticmethod
-    def matches(count: int) -> str:
-        return " UNION ALL ".join(f"SELECT {i} AS k, string_agg(listing_id::text, ',') AS ids FROM listing_search "
-                                  "WHERE tsv @@ to_tsquery('simple', {})" for i in range(count))
+    def matches(expressions: list[tuple[str, bool]]) -> tuple[str, list]:
+        sql = " UNION ALL ".join(f"SELECT {i} AS k, string_agg(listing_id::text, ',') AS ids FROM listing_search "
+                                 f"WHERE {'title_tsv' if title else 'tsv'} @@ to_tsquery('simple', {{}})"
+                                 for i, (_text, title) in enumerate(expressions))
+        return sql, [text for text, _title in expressions]
 
     async def write(self, docs: list[tuple[int, str, str]]) -> None:
         for i in range(0, len(docs), 1000):
@@ -406,11 +404,12 @@ async def _read_session():
         yield
 
 
-async def _match(expressions: list[str]) -> list[list[int]]:
+async def _match(expressions: list) -> list[list[int]]:
     """The ids matching each text-index expression, in one statement."""
     if not expressions:
         return []
-    rows = await Listing.raw(_backend().matches(len(expressions)), *expressions)
+    sql, args = _backend().matches(expressions)
+    rows = await Listing.raw(sql, *args)
     found: list[list[int]] = [[] for _ in expressions]
     for r in rows:
         if r["ids"]:

@@ -30,9 +30,10 @@ async def test_public_data_paid_plan_needs_a_cap_and_stays_under_it(job_runtime)
     holder = await make_user(["holder"], org=gov)
     draft = await make_listing(holder, job_runtime, price_fen=80_000, listed=False)
     assert draft["public_data"] is True
+    await service.submit(listing_id=draft["id"], org_id=gov["id"])  # the cap is set during review
     with pytest.raises(DomainError) as err:
-        await service.submit(listing_id=draft["id"], org_id=gov["id"])
-    assert err.value.code == "listing.not_ready" and "上限收费标准" in err.value.params["problems"]
+        await service.approve(listing_id=draft["id"])
+    assert err.value.code == "listing.checklist_failed" and "上限收费标准" in err.value.params["problems"]
     agency = await make_org(kind="government")
     # a cap below the plan withdraws the plan and tells the holder
     await service.set_cap(listing_id=draft["id"], agency_org_id=agency["id"], cap_fen=60_000, basis="杭发改价格〔2026〕1号")
@@ -47,7 +48,8 @@ async def test_public_data_paid_plan_needs_a_cap_and_stays_under_it(job_runtime)
                                      spec=pricing.PlanSpec(kind="one_time", name="按次", price_fen=60_000))
     assert (await service.quote(listing_id=draft["id"], plan_id=plan_id, purpose="industry")).amount == 60_000
     assert (await service.quote(listing_id=draft["id"], plan_id=plan_id, purpose="public_welfare")).amount == 0
-    await service.submit(listing_id=draft["id"], org_id=gov["id"])
+    listed = await service.approve(listing_id=draft["id"], notice_days=0)
+    assert listed["status"] == "listed"
 
 
 async def test_raw_tier_never_leaves_the_domain(job_runtime):
