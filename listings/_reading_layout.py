@@ -6,8 +6,8 @@ classified as "" (empty), "T" (text), "N" (number, date, code, GUID, boolean) or
 1978年 / 2019年3月, which is a name in a header and a value in a data column).
 
 The copy has a fast form for big delimited text files (write_table(fast=True), see the last section): DuckDB
-copies the rows instead of the Python loop, with the very same output, and whenever that cannot be guaranteed
-the loop runs as before.
+finds the lines that need no change, which are copied as bytes; the loop handles the rest, with the very same
+output; whenever that cannot be guaranteed the loop runs over everything as before.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ class Written:
 def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
     """Detect the layout on a sample, then copy every data row to `out` as UTF-8 comma CSV.
 
-    `fast`: a delimited text file is copied by DuckDB when that gives exactly what the row loop gives."""
+    `fast`: for a delimited text file, the fast copy (the same output, see the last section) where it applies."""
     rows = source.rows
     raw_sample = list(islice(rows, SAMPLE_ROWS))
     sample = [[c.strip() for c in r] for r in raw_sample]
@@ -269,17 +269,20 @@ def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
         names.append(GROUP_COLUMN)
     names = dedupe(names)
     repeat = (sample[layout.header[0]] + [""] * width)[:width] if len(layout.header) == 1 else None
-    headerless = not layout.header and source.fixed_header is None
+
+    def copy(data_rows, unnamed: set[int]) -> _Stats:
+        return _copy(data_rows, out, names, width, source.join_with, group, unnamed, first_raw=layout.data_start,
+                     ragged_ok=source.sheet_like, repeat=repeat)
+
     stats = None
-    if fast and not group and source.path is not None and source.fixed_header is None and not source.sheet_like:
-        stats = _fast_copy(source, out, raw_sample[layout.data_start:], names, width, layout.data_start, auto,
-                           repeat, headerless)
+    if fast and not group and source.fixed_header is None and not source.sheet_like:
+        stats = _FastCopy(source, out, raw_sample[layout.data_start:], names, width, layout.data_start, auto,
+                          repeat).run(lambda items: copy(items, set()))
     if stats is None:
-        stats = _copy(chain(sample[layout.data_start:], rows), out, names, width, source.join_with,
-                      group, auto, first_raw=layout.data_start, ragged_ok=source.sheet_like, repeat=repeat)
+        stats = copy(chain(sample[layout.data_start:], rows), auto)
+    headerless = not layout.header and source.fixed_header is None
     if stats.drop:
-        renumber = width - len(stats.drop) if headerless else 0
-        names = stats.names or _drop_columns(out, names, stats.drop, renumber=renumber)
+        names = _drop_columns(out, names, stats.drop, renumber=width - len(stats.drop) if headerless else 0)
         warnings.append(f"已去掉 {len(stats.drop)} 个完全空白的列")
     if not names:
         raise ReadError("read.no_columns")
@@ -324,22 +327,30 @@ class _Stats:
     markers: list[str] = field(default_factory=list)
     drop: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    names: list[str] | None = None  # the names left after `drop`, when the copy already left those columns out
 
 
-def _copy(rows: Iterator[list[str]], out: Path, names: list[str], width: int, join_with: str,
+def _copy(rows: Iterator[list[str] | _Block], out: Path, names: list[str], width: int, join_with: str,
           group, auto: set[int], first_raw: int, ragged_ok: bool, repeat: list[str] | None) -> _Stats:
+    """Every row to `out` under the rules; a _Block (clean lines from the fast copy) goes out as it is."""
     stats = _Stats()
     empty_cols = set(auto)  # columns without a header name that have shown no value yet
     found: dict[str, int] = {}
     longer = shorter = notes = repeats = 0
     first_group = example = current = None
     strip, markers, clean = str.strip, MISSING_MARKERS, MISSING_MARKERS.isdisjoint  # hot loop: local names
-    wide = width >= 3
+    wide, block = width >= 3, _Block
     with out.open("w", encoding="utf-8", newline="") as fh:
         write = _Writer(fh)
         write(names)
         for raw_index, cells in enumerate(rows, first_raw):
+            if cells.__class__ is block:  # (no row loop rule applies to a clean line: it is one more row)
+                if len(cells.data) > 65536:  # straight to the file, after what is pending (a flush: a system call)
+                    fh.flush()
+                    fh.buffer.write(cells.data)
+                else:
+                    fh.write(cells.data.decode("utf-8"))
+                stats.rows += cells.rows
+                continue
             cells = list(map(strip, cells))
             if len(cells) != width:
                 if len(cells) > width:
@@ -384,24 +395,18 @@ def _copy(rows: Iterator[list[str]], out: Path, names: list[str], width: int, jo
     stats.markers = list(found)
     if stats.groups:
         stats.notes.append(f"第 {first_group + 1} 行起有 {stats.groups} 个分组行（如“{example}”），已转为“{names[-1]}”列")
-    _notes(stats, names, width, longer, shorter and not ragged_ok, sum(found.values()), repeats, notes)
-    return stats
-
-
-def _notes(stats: _Stats, names: list[str], width: int, longer: int, shorter: int, found: int, repeats: int,
-           notes: int) -> None:
-    """The copy's warnings (shared by the row loop and the fast copy, in this order)."""
     if longer:
         stats.notes.append(f"有 {longer} 行的字段比表头多，多出的内容已合并到最后一列“{names[width - 1]}”")
-    if shorter:  # not for spreadsheets: their rows simply end at the last filled cell
+    if shorter and not ragged_ok:  # spreadsheet rows simply end at their last filled cell
         stats.notes.append(f"有 {shorter} 行的字段比表头少，缺少的单元格已留空")
     if found:
-        shown = "、".join(f"“{m}”" for m in stats.markers)
-        stats.notes.append(f"已把 {found} 个表示缺失的标记（{shown}）转为空值")
+        shown = "、".join(f"“{m}”" for m in found)
+        stats.notes.append(f"已把 {sum(found.values())} 个表示缺失的标记（{shown}）转为空值")
     if repeats:
         stats.notes.append(f"表格中间有 {repeats} 行是重复的表头，已去掉")
     if notes:
         stats.notes.append(f"已忽略 {notes} 行说明文字（如“注：…”“数据来源：…”“单位：…”）")
+    return stats
 
 
 class _Writer:
@@ -424,7 +429,8 @@ def _drop_columns(path: Path, names: list[str], drop: list[int], renumber: int) 
     `renumber` > 0: a headerless table, whose first `renumber` kept columns are named 列1..列N again."""
     dropped = set(drop)
     keep = [i for i in range(len(names)) if i not in dropped]
-    new_names = _kept_names(names, drop, renumber)
+    new_names = [names[i] for i in keep]
+    new_names[:renumber] = [f"列{n}" for n in range(1, renumber + 1)]
     tmp = path.with_name(path.name + ".cols")
     try:
         with path.open(encoding="utf-8", newline="") as src, tmp.open("w", encoding="utf-8", newline="") as dst:
@@ -439,40 +445,43 @@ def _drop_columns(path: Path, names: list[str], drop: list[int], renumber: int) 
     return new_names
 
 
-def _kept_names(names: list[str], drop: list[int], renumber: int) -> list[str]:
-    dropped = set(drop)
-    kept = [n for i, n in enumerate(names) if i not in dropped]
-    kept[:renumber] = [f"列{n}" for n in range(1, renumber + 1)]
-    return kept
-
-
 # --- the fast copy ---------------------------------------------------------------------------------------------------
 #
-# For a big delimited text file the row loop of _copy (csv.reader → checks → csv.writer, some 9 µs a row) is most of
-# the upload's reading time. DuckDB parses and writes CSV much faster, so when the layout found on the sample allows
-# it the rows are copied through DuckDB under the same rules, and written byte for byte as _Writer writes them:
+# For a big delimited text file the row loop (csv.reader → checks → csv.writer, some 9 µs a row) is most of the
+# reading time. Most lines of such a file need no change at all: no quote, no marker, no whitespace around a cell,
+# not empty, not a note or a repeated header, exactly `width` fields, nothing _Writer would quote (, " CR LF ; | '
+# tab). Written out, such a line is the same bytes with the delimiter turned into commas and a CRLF at the end.
 #
-#   verbatim  the data lines need no change at all: no quotes, no markers, no whitespace around a cell, no empty,
-#             note or repeated-header line, every line `width` fields, no ; | ' or tab (so _Writer quotes nothing).
-#             DuckDB checks every line with two regular expressions while a thread copies the bytes behind the new
-#             header line (delimiter → comma, line ends → CRLF).
-#   sql       DuckDB reads the cells (strict_mode: a row of another length is an error) and does what _copy does —
-#             strip, join surplus fields into the last column, blank the markers, drop empty, repeated-header and
-#             note rows, drop unnamed columns that stay empty — in two passes: the counts for the warnings, then a
-#             COPY of the finished lines (quoted like _Writer, in the file's order).
+# So DuckDB reads the data lines (as whole lines: one column, no quoting) and tests each with one regular
+# expression — one call a line, which is what costs. When every line passes, a thread has meanwhile copied the bytes
+# behind the new header line (the file is done in about the time DuckDB needs to read it). Otherwise DuckDB lists the
+# lines that fail, and _copy runs as always over a stream of the file in which the runs of clean lines come as ready
+# bytes and every other line is parsed by Python's csv module exactly as before (with any continuation lines of a
+# quoted cell): the rules all stay in _copy, and a clean line adds nothing to its counts but the row.
 #
-# Whatever DuckDB might read differently from Python's csv module sends the file back to the row loop, which then
-# runs exactly as before: any DuckDB error (a ragged row past the sample, a stray quote, bad UTF-8, a lone CR, a line
-# over 2 MB), a field opening with spaces before a quote (DuckDB reads it as quoted, Python's csv as text), first rows
-# that differ from the sample, ragged sample rows, group rows. Other encodings (GBK, GB18030, UTF-16) are transcoded
-# to a temporary UTF-8 file in big chunks first.
+# Checks that keep it exact: the data start is found with Python's csv (the preamble's lines and bytes); DuckDB's
+# line count and byte count must equal Python's (DuckDB's line split goes wrong when CRLF and LF are mixed); any
+# DuckDB error (bad UTF-8, a lone CR, a line over 2 MB) or a lone CR inside a line runs the plain loop instead;
+# so does a table whose sampled rows are mostly not clean (nothing to gain), or has group rows, or an unnamed
+# column that no clean sampled row fills (its emptiness could not be told). Other encodings (GBK, GB18030, UTF-16)
+# are first transcoded in big chunks to a temporary UTF-8 file.
 
 _SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-          "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # what str.strip() removes and re's \s matches (tested)
-_RISKY = ";|\t'"  # _Writer quotes every field of a row holding one of these
-_FAST_MAX_EXTRA = 16  # surplus fields per row (beyond the width) the SQL joins into the last column
-_FAST_MAX_FIELDS = 1000  # RE2's repetition limit
-_CHUNK = 16 * 1024**2
+          "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # what str.strip() removes (a test checks)
+_QUOTED = '",\r\n;|\'\t'  # a cell holding one of these is quoted by _Writer (or the whole row is)
+_FAST_MAX_DIRTY = 0.3  # when more lines than this need the row loop, routing costs about what it saves
+_CHUNK = 4 * 1024**2  # Python reads and writes in blocks of this size (a few copies each: memory stays ~100 MB)
+
+
+class _Redo(Exception):
+    """The fast copy found it cannot be exact after all: run the plain loop."""
+
+
+@dataclass
+class _Block:
+    """Clean lines, as _Writer would write them (UTF-8)."""
+    data: bytes
+    rows: int
 
 
 def _re2(text: str) -> str:
@@ -484,54 +493,221 @@ def _sql_str(text: str) -> str:
     """A SQL string literal; control characters go in as chr(n)."""
     parts = re.split(r"([\x00-\x1f])", text)
     out = [f"chr({ord(p)})" if len(p) == 1 and p < " " else "'" + p.replace("'", "''") + "'" for p in parts if p]
-    return " || ".join(out) or "''"
+    return "(" + (" || ".join(out) or "''") + ")"
 
 
-_S = "[" + _re2(_SPACE) + "]"
-_UNIT_RE2 = "^(?:" + _UNIT.pattern.replace(r"\s", _S) + ")$"
-_NOTE_RE2 = "^(?:" + _NOTE.pattern.replace(r"\s", _S) + ")"
-_MARKERS_SQL = ", ".join(_sql_str(m) for m in sorted(MISSING_MARKERS))
-
-
-def _line(cells: list[str]) -> str:
+def _line(cells: list[str]) -> bytes:
     buf = io.StringIO()
     _Writer(buf)(cells)
-    return buf.getvalue()
+    return buf.getvalue().encode("utf-8")
 
 
-def _fast_copy(source: Source, out: Path, data: list[list[str]], names: list[str], width: int, data_start: int,
-               auto: set[int], repeat: list[str] | None, headerless: bool) -> _Stats | None:
-    """The copy of _copy done through DuckDB, or None when that cannot be done exactly (nothing else happened then,
-    except perhaps a partial `out`, which the row loop overwrites). `data`: the sampled data rows, unstripped."""
-    filled = [r for r in data if r]  # an empty line is [] to Python's csv; DuckDB skips it
-    delimiter = source.delimiter or ""
-    n = len(filled[0]) if filled else 0
-    if (not filled or len(delimiter) != 1 or delimiter in '"\r\n' or source.path is None
-            or not width <= n <= min(width + _FAST_MAX_EXTRA, _FAST_MAX_FIELDS) or any(len(r) != n for r in filled)):
-        return None
-    import duckdb
+class _FastCopy:
+    """Set up by write_table for a delimited text file; `run` gives the _Stats, or None for the plain loop."""
 
-    tmp = out.with_name(out.name + ".utf8")
-    try:
-        if source.codec in ("utf-8", "utf-8-sig"):
-            path = source.path
-        elif source.codec and _transcode(source.path, source.codec, tmp):
-            path = tmp
-        else:
+    def __init__(self, source: Source, out: Path, data: list[list[str]], names: list[str], width: int,
+                 data_start: int, auto: set[int], repeat: list[str] | None):
+        self.source, self.out, self.data, self.names, self.width = source, out, data, names, width
+        self.data_start, self.auto, self.repeat = data_start, auto, repeat
+        self.d = source.delimiter or ""
+        self.tmp = out.with_name(out.name + ".utf8")
+        self.path: Path | None = None
+
+    def clean(self, row: list[str]) -> bool:
+        """Whether the row loop would write this raw row as it is (so its line is the output line)."""
+        return (len(row) == self.width and any(row) and row != self.repeat
+                and (self.width < 3 or any(row[1:]))  # not only the first cell: a note, a unit, a group
+                and all(c == c.strip() and c not in MISSING_MARKERS and not any(ch in c for ch in _QUOTED + self.d)
+                        for c in row))
+
+    def run(self, copy) -> _Stats | None:
+        """`copy(rows)`: _copy with the other arguments bound (no unnamed column left to watch: the clean sampled
+        rows fill them all, or this returns None)."""
+        if len(self.d) != 1 or self.d in '"\r\n' or self.source.path is None or not self.data:
             return None
-        con = duckdb.connect(":memory:", config={"threads": 2, "preserve_insertion_order": True})
+        clean = [r for r in self.data if self.clean(r)]
+        if len(clean) < (1 - _FAST_MAX_DIRTY) * len(self.data):
+            return None
+        if any(not any(r[c] for r in clean) for c in self.auto):
+            return None  # an unnamed column no clean row fills: clean lines further on might, unseen by _copy
+        import duckdb
+
         try:
-            job = _FastJob(con, duckdb.Error, path, out, delimiter, n, width, data_start, data, names, auto,
-                           repeat, headerless, source.join_with)
-            if not job.aligned():
+            if self.source.codec in ("utf-8", "utf-8-sig"):
+                self.path = self.source.path
+            elif self.source.codec and _transcode(self.source.path, self.source.codec, self.tmp):
+                self.path = self.tmp
+            else:
                 return None
-            return (job.verbatim() if job.verbatim_likely() else None) or job.by_sql()
-        except duckdb.Error:
+            pre = _preamble(self.path, self.d, self.data_start)
+            if pre is None:
+                return None
+            self.skip, self.offset = pre
+            con = duckdb.connect(":memory:", config={"threads": 2, "preserve_insertion_order": True})
+            try:
+                if len(clean) == len(self.data):  # probably all clean: check and copy at once
+                    lines, size, dirty = self._verbatim(con)
+                    if not dirty:
+                        return _Stats(rows=lines)
+                else:
+                    lines, dirty = _count_lines(self.path, self.offset), 0  # enough for the bit string
+                if dirty > _FAST_MAX_DIRTY * lines:
+                    return None
+                lines, size, bits = con.execute(self._query(bits=max(lines, 1))).fetchone()
+            finally:
+                con.close()
+            bits = bits or ""  # no dirty line after all
+            if not lines or bits.count("1") > _FAST_MAX_DIRTY * lines:
+                return None
+            return copy(self._rows(bits, lines, size))
+        except (duckdb.Error, _Redo):
             return None
         finally:
-            con.close()
-    finally:
-        tmp.unlink(missing_ok=True)
+            self.tmp.unlink(missing_ok=True)
+
+    def _query(self, bits: int = 0) -> str:
+        """DuckDB's line count, byte count (line ends left out), and how many lines are not clean — or which: a bit
+        string with a 1 for each (line `bits` ≥ the line count)."""
+        d, n = _re2(self.d), self.width
+        space = "[" + _re2(_SPACE.replace(self.d, "")) + "]"
+        markers = "|".join(_re2(m) for m in sorted(MISSING_MARKERS, key=len, reverse=True))
+        bad = ["[" + _re2("".join(ch for ch in _QUOTED if ch != self.d)) + "]",  # to quote (or odd: a lone CR)
+               f"(?:^|{d}){space}", f"{space}(?:{d}|$)",  # a cell to strip
+               f"(?:^|{d})(?:{markers})(?:{d}|$)",  # a marker
+               f"^(?:{d})*$",  # an empty row
+               f"^(?:[^{d}]*{d}){{{n}}}"]  # too many fields
+        if n >= 2:
+            bad.append(f"^[^{d}]*(?:{d}[^{d}]*){{0,{n - 2}}}$")  # too few
+        if n >= 3:
+            bad.append(f"{d}{{{n - 1}}}$")  # only the first cell filled
+        test = f"l IS NULL OR regexp_matches(l, {_sql_str('|'.join(bad))})"  # one call a line: the call is the cost
+        if self.repeat is not None:
+            test += f" OR l = {_sql_str(self.d.join(self.repeat))}"
+        lines = (f"read_csv({_sql_str(str(self.path))}, delim={_sql_str(chr(1) + chr(2) + chr(3))}, quote='', "
+                 f"escape='', header=false, skip={self.skip}, columns={{'l': 'VARCHAR'}}, auto_detect=false, "
+                 f"strict_mode=true, all_varchar=true, buffer_size={8 * 1024**2})")  # (32 MB by default)
+        if bits:
+            return (f"SELECT count(*), coalesce(sum(strlen(l)), 0), bitstring_agg(n, 1, {bits}) FILTER (WHERE {test}) "
+                    f"FROM (SELECT row_number() OVER () AS n, l FROM {lines})")
+        return f"SELECT count(*), coalesce(sum(strlen(l)), 0), count(*) FILTER (WHERE {test}) FROM {lines}"
+
+    def _verbatim(self, con) -> tuple[int, int, int]:
+        """The check, while a thread copies the lines as they are behind the header: (lines, bytes, dirty lines),
+        where dirty = 0 means the output is done."""
+        stop, result = threading.Event(), {}
+        copier = threading.Thread(target=_copy_bytes, daemon=True, args=(
+            self.path, self.offset, self.out, _line(self.names), self.d.encode(), stop, result))
+        copier.start()
+        got = None
+        try:
+            got = con.execute(self._query()).fetchone()
+        finally:
+            if got is None or got[2]:
+                stop.set()
+            copier.join()
+        if "error" in result:
+            raise result["error"]
+        lines, size, dirty = got
+        if not dirty and (lines, size) != (result.get("lines"), result.get("size")):
+            raise _Redo  # DuckDB split the lines otherwise than Python (mixed line ends after `skip`)
+        return got
+
+    def _rows(self, bits: str, lines: int, size: int) -> Iterator[list[str] | _Block]:
+        """The data rows for _copy: runs of clean lines as _Blocks, the other lines parsed by Python's csv."""
+        table = None if self.d == "," else bytes.maketrans(self.d.encode(), b",")
+        blocks = _blocks(self.path, self.offset)
+        todo: list[bytes] = []  # the current block's lines (each with its line end), handed out up to `at`
+        at = no = 0  # `no`: lines handed out so far (DuckDB numbers them from 1)
+        read = [0, 0]  # lines and bytes (without line ends) read so far: DuckDB's counts at the end
+
+        def load() -> tuple[bytes, int] | None:
+            block = next(blocks, None)
+            if block is None:
+                return None
+            ends = block.count(b"\n")
+            n = ends + (not block.endswith(b"\n"))  # the last line of the file may lack its line end
+            read[0] += n
+            read[1] += len(block) - ends - block.count(b"\r")  # (a lone CR fails DuckDB's read)
+            return block, n
+
+        def split(block: bytes, n: int) -> list[bytes]:
+            parts = block.splitlines(keepends=True)
+            if len(parts) != n:
+                raise _Redo  # a lone CR: a line end to Python's csv, not to DuckDB's numbering
+            return parts
+
+        def output(run: bytes, n: int) -> _Block:  # `n` clean lines: only CRLF or LF ends, no other CR
+            if not run.endswith(b"\n"):
+                run += b"\n"
+            if table is not None:
+                run = run.translate(table)
+            crs = run.count(b"\r")
+            if crs != n:
+                run = (run.replace(b"\r\n", b"\n") if crs else run).replace(b"\n", b"\r\n")
+            return _Block(run, n)
+
+        def more() -> Iterator[str]:  # for the csv reader: the dirty line, then any lines a quoted cell goes on to
+            nonlocal todo, at, no
+            while True:
+                while at < len(todo):
+                    line = todo[at]
+                    at += 1
+                    no += 1
+                    yield line.decode("utf-8")
+                got = load()
+                if got is None:
+                    return
+                todo, at = split(*got), 0
+
+        reader = csv.reader(more(), delimiter=self.d)
+        while True:
+            if at == len(todo):  # between blocks: one without a dirty line goes out whole
+                got = load()
+                if got is None:
+                    break
+                block, n = got
+                dirty = bits.find("1", no)  # the next dirty line (0-based)
+                if dirty < 0 or dirty >= no + n:
+                    no += n
+                    yield output(block, n)
+                    continue
+                todo, at = split(block, n), 0
+            dirty = bits.find("1", no)
+            stop = len(todo) if dirty < 0 else min(len(todo), at + dirty - no)
+            if stop > at:  # the clean lines before the next dirty one
+                run, n = b"".join(todo[at:stop]), stop - at
+                no += n
+                at = stop
+                yield output(run, n)
+                continue
+            yield next(reader)  # the dirty line: one record, as the row loop reads it (a quoted cell may go on)
+        if read != [lines, size] or no != lines:
+            raise _Redo
+
+
+def _blocks(path: Path, offset: int) -> Iterator[bytes]:
+    """The file from `offset` in blocks of whole lines (the last one may lack its line end)."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        carry = b""
+        while chunk := fh.read(_CHUNK):
+            block = carry + chunk
+            cut = block.rfind(b"\n") + 1
+            if cut:
+                yield block[:cut]
+            carry = block[cut:]
+        if carry:
+            yield carry
+
+
+def _count_lines(path: Path, offset: int) -> int:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        n, last = 0, b"\n"
+        while chunk := fh.read(_CHUNK):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+        return n + (last != b"\n")
 
 
 def _transcode(src: Path, codec: str, dst: Path) -> bool:
@@ -548,8 +724,8 @@ def _transcode(src: Path, codec: str, dst: Path) -> bool:
 
 
 def _preamble(path: Path, delimiter: str, records: int) -> tuple[int, int] | None:
-    """(lines, bytes) the first `records` CSV records of the UTF-8 file take, as Python's csv reads them; None if
-    they hold a lone CR (a line end to Python, not to a line split) or do not read."""
+    """(lines, bytes) the first `records` records of the UTF-8 file take as Python's csv reads them (a BOM counts as
+    preamble); None when they hold a lone CR (a line end to Python's csv, not to a line split) or do not read."""
     sizes: list[int] = []
 
     def lines():
@@ -572,253 +748,34 @@ def _preamble(path: Path, delimiter: str, records: int) -> tuple[int, int] | Non
     return len(sizes), sum(sizes)
 
 
-def _space_before_quote(path: Path, delimiter: str) -> bool:
-    """Whether a field opens with spaces and then a quote, like `1, "a",2`: DuckDB reads it as the quoted field a,
-    Python's csv as the text ` "a"`."""
-    spaced = re.compile(rb' +"')
-    ends = (delimiter.encode(), b"\n", b"\r")
-    with path.open("rb") as fh:
-        carry = b""
-        while True:
-            chunk = fh.read(_CHUNK)
-            block = carry + chunk
-            if chunk:  # whole lines only: the pattern never crosses a line end
-                cut = block.rfind(b"\n") + 1
-                block, carry = block[:cut], block[cut:]
-            for m in spaced.finditer(block):
-                if m.start() == 0 or block[m.start() - 1: m.start()] in ends:
-                    return True
-            if not chunk:
-                return False
-
-
 def _copy_bytes(src: Path, offset: int, out: Path, header: bytes, delimiter: bytes, stop: threading.Event,
                 result: dict) -> None:
     """`out` = `header` + the lines of `src` from `offset` with the delimiter turned into commas and every line
-    ended by CRLF; result["lines"] = how many lines (a thread: stops early when `stop` is set)."""
+    ended by CRLF; result["lines"], result["size"]: how many lines, and their bytes without the line ends (a thread:
+    stops early when `stop` is set)."""
     table = None if delimiter == b"," else bytes.maketrans(delimiter, b",")
-    lines = 0
-
-    def clean(block: bytes) -> bytes:
-        nonlocal lines
-        ends = block.count(b"\n")
-        lines += ends
-        if table is not None:
-            block = block.translate(table)
-        if b"\r" not in block:
-            return block.replace(b"\n", b"\r\n")
-        if block.count(b"\r\n") != ends:  # mixed line ends (a lone CR fails the check anyway)
-            block = block.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        return block
-
+    lines = size = 0
     try:
-        with src.open("rb") as fin, out.open("wb") as fout:
-            fin.seek(offset)
+        with out.open("wb") as fout:
             fout.write(header)
-            carry = b""
-            while not stop.is_set():
-                chunk = fin.read(_CHUNK)
-                if not chunk:
-                    if carry:  # the last line has no line end
-                        fout.write(clean(carry + b"\n"))
-                    result["lines"] = lines
-                    break
-                block = carry + chunk
-                cut = block.rfind(b"\n") + 1
-                block, carry = block[:cut], block[cut:]
-                fout.write(clean(block))
+            for block in _blocks(src, offset):
+                if stop.is_set():
+                    return
+                if not block.endswith(b"\n"):
+                    block += b"\n"
+                ends = block.count(b"\n")
+                lines += ends
+                if table is not None:
+                    block = block.translate(table)
+                if b"\r" in block:
+                    pairs = block.count(b"\r\n")
+                    size += len(block) - ends - pairs
+                    if pairs != ends:  # mixed line ends (a lone CR fails the check anyway)
+                        block = block.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                else:
+                    size += len(block) - ends
+                    block = block.replace(b"\n", b"\r\n")
+                fout.write(block)
+        result["lines"], result["size"] = lines, size
     except BaseException as exc:  # handed to the waiting thread
         result["error"] = exc
-
-
-def _sample_markers(rows: list[list[str]], width: int, join_with: str) -> list[str]:
-    """The markers the row loop finds in these rows, in the order it finds them."""
-    found: dict[str, None] = {}
-    for cells in rows:
-        cells = [c.strip() for c in cells]
-        if len(cells) > width:
-            while len(cells) > width and not cells[-1]:
-                cells.pop()
-            if len(cells) > width:
-                cells[width - 1:] = [join_with.join(cells[width - 1:])]
-        found.update((c, None) for c in cells if c in MISSING_MARKERS)
-    return list(found)
-
-
-class _FastJob:
-    def __init__(self, con, error: type[Exception], path: Path, out: Path, delimiter: str, n: int, width: int,
-                 data_start: int, data: list[list[str]], names: list[str], auto: set[int],
-                 repeat: list[str] | None, headerless: bool, join_with: str):
-        self.con, self.error, self.path, self.out, self.d, self.n = con, error, path, out, delimiter, n
-        self.width = width
-        self.data_start, self.data, self.names, self.auto, self.repeat = data_start, data, names, sorted(auto), repeat
-        self.headerless, self.join_with = headerless, join_with
-        columns = ", ".join(f"'c{j}': 'VARCHAR'" for j in range(n))
-        self.src = (f"read_csv({_sql_str(str(path))}, delim={_sql_str(delimiter)}, quote='\"', escape='\"', "
-                    f"header=false, skip={data_start}, columns={{{columns}}}, auto_detect=false, strict_mode=true, "
-                    f"null_padding=false, all_varchar=true)")
-
-    def aligned(self) -> bool:
-        """DuckDB's first rows are the sampled ones, cell for cell (same record boundaries, same quoting)."""
-        want = [r for r in self.data if any(r)]
-        got = self.con.execute(f"SELECT * FROM {self.src} LIMIT {len(self.data)}").fetchall()
-        got = [[c or "" for c in r] for r in got]
-        return [r for r in got if any(r)][:len(want)] == want
-
-    # -- verbatim ------------------------------------------------------------------------------------------------
-
-    def verbatim_likely(self) -> bool:
-        """The sampled rows would all be written as they are."""
-        if self.n != self.width:
-            return False
-        odd = set('"\r\n,' + _RISKY + self.d)
-        for r in self.data:
-            if (not any(r) or r == self.repeat or (self.width >= 3 and not any(r[1:]))
-                    or any(c != c.strip() or c in MISSING_MARKERS or not odd.isdisjoint(c) for c in r)):
-                return False
-        return all(any(r[c] for r in self.data) for c in self.auto)  # no unnamed column to drop
-
-    def verbatim(self) -> _Stats | None:
-        pre = _preamble(self.path, self.d, self.data_start)
-        if pre is None:
-            return None
-        lines, offset = pre
-        d, n = _re2(self.d), self.n
-        space = "[" + _re2(_SPACE.replace(self.d, "")) + "]"
-        markers = "|".join(_re2(m) for m in sorted(MISSING_MARKERS, key=len, reverse=True))
-        bad = ["[" + _re2("".join(ch for ch in '"\r\n,' + _RISKY if ch != self.d)) + "]",  # to quote, or odd
-               f"(?:^|{d}){space}", f"{space}(?:{d}|$)",  # a cell to strip
-               f"(?:^|{d})(?:{markers})(?:{d}|$)",  # a marker
-               f"^(?:{d})*$",  # an empty row
-               f"^(?:[^{d}]*{d}){{{n}}}"]  # too many fields
-        if n >= 2:
-            bad.append(f"^[^{d}]*(?:{d}[^{d}]*){{0,{n - 2}}}$")  # too few
-        if self.width >= 3:
-            bad.append(f"{d}{{{n - 1}}}$")  # only the first cell filled: a note, unit or group row to the loop
-        check = f"l IS NULL OR regexp_matches(l, {_sql_str('|'.join(bad))})"  # one call: the call is the cost
-        if self.repeat is not None:
-            check += f" OR l = {_sql_str(self.d.join(self.repeat))}"
-        query = (f"SELECT count(*), count(*) FILTER (WHERE {check}) FROM read_csv({_sql_str(str(self.path))}, "
-                 f"delim=chr(1), quote='', escape='', header=false, skip={lines}, columns={{'l': 'VARCHAR'}}, "
-                 f"auto_detect=false, strict_mode=true, all_varchar=true)")
-        stop, result = threading.Event(), {}
-        copier = threading.Thread(target=_copy_bytes, daemon=True, args=(
-            self.path, offset, self.out, _line(self.names).encode("utf-8"), self.d.encode(), stop, result))
-        copier.start()
-        total, failed = 0, True
-        try:
-            total, failed = self.con.execute(query).fetchone()
-        except self.error:  # e.g. a \x01 in the data splits the line: the SQL copy may still do
-            pass
-        finally:
-            if failed:
-                stop.set()
-            copier.join()
-        if "error" in result:
-            raise result["error"]
-        # the line count is the cross-check: DuckDB's line split goes wrong on mixed line ends after `skip`
-        return None if failed or result.get("lines") != total else _Stats(rows=total)
-
-    # -- sql -----------------------------------------------------------------------------------------------------
-
-    def _rows(self, src: str) -> str:
-        """The rows as _copy sees them: e* stripped fields, t* the `width` cells, x* without markers, the flags."""
-        n, w = self.n, self.width
-        edge, trim = _sql_str(f"^{_S}|{_S}$"), _sql_str(f"^{_S}+|{_S}+$")
-        cols = [f"CASE WHEN regexp_matches(c{j}, {edge}) THEN regexp_replace(c{j}, {trim}, '', 'g') "
-                f"ELSE coalesce(c{j}, '') END AS e{j}" for j in range(n)]
-        q = f"SELECT *, {', '.join(cols)} FROM {src}"
-        cols = [f"e{i} AS t{i}" for i in range(w - 1)]
-        if n == w:
-            cols.append(f"e{w - 1} AS t{w - 1}")
-        else:  # surplus fields: trailing empty ones go, the rest joins the last cell
-            sep = f" || {_sql_str(self.join_with)} || "
-            cases = " ".join(f"WHEN e{k} <> '' THEN {sep.join(f'e{j}' for j in range(w - 1, k + 1))}"
-                             for k in range(n - 1, w - 1, -1))
-            cols.append(f"CASE {cases} ELSE e{w - 1} END AS t{w - 1}")
-            cols.append("(" + " OR ".join(f"e{j} <> ''" for j in range(w, n)) + ") AS longer")
-        q = f"SELECT *, {', '.join(cols)} FROM ({q})"
-        cols = [f"CASE WHEN t{i} IN ({_MARKERS_SQL}) THEN '' ELSE t{i} END AS x{i}" for i in range(w)]
-        q = f"SELECT *, {', '.join(cols)} FROM ({q})"
-        cols = ["(" + " OR ".join(f"x{i} <> ''" for i in range(w)) + ") AS ne"]
-        cols.append("(" + " AND ".join(f"x{i} = {_sql_str(c)}" for i, c in enumerate(self.repeat)) + ") AS rep"
-                    if self.repeat is not None else "false AS rep")
-        cols.append("(" + " AND ".join(f"x{i} = ''" for i in range(1, w)) + ") AS one" if w >= 3 else "false AS one")
-        q = f"SELECT *, {', '.join(cols)} FROM ({q})"
-        unit, note = _sql_str(_UNIT_RE2), _sql_str(_NOTE_RE2)
-        q = (f"SELECT *, CASE WHEN ne AND NOT rep AND one THEN regexp_full_match(x0, {unit}) "
-             f"OR regexp_matches(x0, {note}) ELSE false END AS note, "
-             f"CASE WHEN ne AND NOT rep AND one THEN regexp_extract(x0, {unit}, 1) END AS u FROM ({q})")
-        return f"SELECT *, ne AND NOT rep AND NOT note AS keep FROM ({q})"
-
-    def by_sql(self) -> _Stats | None:
-        w = self.width
-        result: dict = {}
-
-        def scan():
-            try:
-                result["spaced"] = _space_before_quote(self.path, self.d)
-            except BaseException as exc:
-                result["error"] = exc
-
-        scanner = threading.Thread(target=scan, daemon=True)
-        scanner.start()
-        aggs = ["count_if(keep)", " + ".join(f"count_if(t{i} <> x{i})" for i in range(w)),
-                "count_if(longer)" if self.n > w else "0", "count_if(ne AND rep)", "count_if(note)",
-                "list(DISTINCT u) FILTER (WHERE note AND u <> '')"]
-        aggs += [f"list(DISTINCT t{i}) FILTER (WHERE t{i} <> x{i})" for i in range(w)]
-        aggs += [f"coalesce(bool_or(x{i} <> '') FILTER (WHERE keep), false)" for i in self.auto]
-        try:
-            got = self.con.execute(f"SELECT {', '.join(aggs)} FROM ({self._rows(self.src)})").fetchone()
-        finally:
-            scanner.join()
-        if "error" in result:
-            raise result["error"]
-        if result["spaced"]:
-            return None
-        rows, marks, longer, repeats, notes, units = got[:6]
-        found = {m for ms in got[6:6 + w] for m in ms or ()}
-        markers = _sample_markers(self.data, w, self.join_with)  # the sample comes first: its order stands
-        if not found.issuperset(markers):
-            return None
-        new, units = sorted(found - set(markers)), units or []
-        unit = units[0] if units else None
-        if len(new) > 1 or len(units) > 1:  # which came first: ask again, with row numbers
-            new, unit = self._first(new, units)
-        markers += new
-        drop = [c for c, filled in zip(self.auto, got[6 + w:]) if not filled]
-        stats = _Stats(rows=rows, unit=unit, markers=markers, drop=drop)
-        names = self.names
-        if drop:
-            stats.names = names = _kept_names(names, drop, self.width - len(drop) if self.headerless else 0)
-        _notes(stats, self.names, w, longer, 0, marks, repeats, notes)
-        if self._write([i for i in range(w) if i not in set(drop)], names) != rows:
-            return None
-        return stats
-
-    def _first(self, markers: list[str], units: list[str]) -> tuple[list[str], str | None]:
-        """The markers in the order they first appear (row by row, left to right), and the first unit."""
-        w = self.width
-        src = f"(SELECT row_number() OVER () AS rn, * FROM {self.src})"
-        cols = [f"min(rn * {w} + CASE {' '.join(f'WHEN t{i} = {_sql_str(m)} THEN {i}' for i in range(w))} END)"
-                for m in markers]
-        cols.append("arg_min(u, rn) FILTER (WHERE note AND u <> '')")
-        got = self.con.execute(f"SELECT {', '.join(cols)} FROM ({self._rows(src)})").fetchone()
-        first = dict(zip(markers, got))
-        return sorted(markers, key=first.__getitem__), got[-1] if units else None
-
-    def _write(self, keep: list[int], names: list[str]) -> int:
-        """COPY the kept rows as _Writer writes them; the number of rows written."""
-        quoted = {i: f"'\"' || replace(x{i}, '\"', '\"\"') || '\"'" for i in keep}
-        special = _sql_str("[" + _re2(',"\r\n') + "]")
-        plain = " || ',' || ".join(f"CASE WHEN regexp_matches(x{i}, {special}) THEN {quoted[i]} ELSE x{i} END"
-                                   for i in keep)
-        risky = _sql_str("[" + _re2(_RISKY) + "]")
-        all_quoted = " || ',' || ".join(quoted[i] for i in keep)
-        header = '"' + (_line(names)[:-2] + "\r").replace('"', '""') + '"'  # DuckDB ends each line with \n
-        self.out.unlink(missing_ok=True)
-        got = self.con.execute(
-            f"COPY (SELECT CASE WHEN regexp_matches(p, {risky}) THEN {all_quoted} ELSE p END || chr(13) AS {header} "
-            f"FROM (SELECT *, {plain} AS p FROM ({self._rows(self.src)}) WHERE keep)) TO {_sql_str(str(self.out))} "
-            f"(FORMAT csv, HEADER true, QUOTE '', ESCAPE '', DELIMITER '|')").fetchone()
-        return got[0]

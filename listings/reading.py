@@ -8,8 +8,8 @@ rows inside the data, missing-value markers. The output loads as-is with DuckDB
 
 Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row by row) and XLSX
 (openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole. Big delimited text files
-(≥ FAST_MIN_BYTES) are copied by DuckDB instead of row by row whenever that gives the very same result (see
-_reading_layout: the layout is still detected on the sample; any doubt and the row loop runs as before).
+(≥ FAST_MIN_BYTES) take a fast copy with the very same result: DuckDB finds the lines that need no change, those
+are copied as bytes, and the row loop handles the rest (see _reading_layout; any doubt and the loop does it all).
 
 Helpers live in private modules: _reading_errors (messages), _reading_sources (formats → raw rows),
 _reading_layout (header detection, naming, the copy).
@@ -30,8 +30,7 @@ from listings._reading_layout import MISSING_MARKERS, write_table
 __all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
 
 OUTPUT_NAME = "table.csv"
-# from this size on, a delimited text file is copied by DuckDB when that gives exactly the result of the row loop
-# (below it, DuckDB's start-up costs more than the Python loop saves)
+# from this size on, a delimited text file takes the fast copy (below it, the row loop takes well under a second)
 FAST_MIN_BYTES = 8 * 1024**2
 # JSON starts like [{…, [1, {"…, not like the SQL Server export header [id],[name]
 _JSON_START = re.compile(r'[\[{]\s*(?:[\[{"\]}\d-]|true|false|null|$)')
@@ -71,8 +70,8 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
     wrote is left in `workdir` (and `workdir` itself is removed if this call created it and it is empty).
-    `fast`: let DuckDB copy the rows of a delimited text file when it can do so exactly (the result is the same
-    either way); None = for files of FAST_MIN_BYTES or more, True = whenever possible, False = never.
+    `fast`: the fast copy for a delimited text file (the result is the same either way): None = for files of
+    FAST_MIN_BYTES or more, True = for any size, False = never.
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()

@@ -25,8 +25,8 @@ SQLITE = [
 
 POSTGRES = [
     "DROP TABLE IF EXISTS listing_search",
-    # toast_tuple_target: the text and tsvectors go out of line, so the heap rows a GIN bitmap scan must
-    # visit are small and many share a page
+    # toast_tuple_target: the texts and tsvectors are stored out of line, so the heap rows a GIN bitmap
+    # scan must visit are small and share pages (listings/search.py keeps the planner off sequential scans)
     "CREATE TABLE listing_search ("
     " listing_id integer PRIMARY KEY REFERENCES listing (id) ON DELETE CASCADE,"
     " title text NOT NULL DEFAULT '',"

@@ -17,7 +17,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from listings import _reading_sources
+from listings import _reading_layout, _reading_sources, reading
 from listings.reading import PreparedTable, ReadError, prepare
 from market.i18n import gettext as translate
 
@@ -517,6 +517,168 @@ def test_malformed_unterminated_quote(tmp_path):
     assert info.value.code == "read.malformed" and "引号" in info.value.message
     _check_message(info.value)
     assert list(work.iterdir()) == []
+
+
+# --- the fast copy: the same result as the row loop -------------------------------------------------------------------
+
+def _body(rows: int, line: str = "{i},北京市朝阳区第{i}号站点,116.{i:06d},{d},正常运行", sep: str = ",") -> str:
+    return "".join(line.format(i=i, d=f"2024-01-{i % 28 + 1:02d}").replace(",", sep) + "\n" for i in range(rows))
+
+
+_HEAD = "编号,名称,经度,日期,状态\n"
+_SEMI = "编号;名称;经度;日期;状态\n"
+FAST_CASES = {
+    # name: (file bytes, the path the fast copy must take: "verbatim", "routed" or "loop")
+    "clean comma": ((_HEAD + _body(600)).encode(), "verbatim"),
+    "clean crlf": ((_HEAD + _body(600)).replace("\n", "\r\n").encode(), "verbatim"),
+    "clean tsv": ((_HEAD + _body(600)).replace(",", "\t").encode(), "verbatim"),
+    "clean semicolon": ((_SEMI + _body(600, sep=";")).encode(), "verbatim"),
+    "clean pipe, no final line end": ((_HEAD + _body(600)).replace(",", "|").rstrip("\n").encode(), "verbatim"),
+    "bom": (("\ufeff" + _HEAD + _body(600)).encode(), "verbatim"),
+    "headerless": (_body(600, "{i},{i}.5,7{i}").encode(), "verbatim"),
+    "title and unit rows": (("2024年监测站点统计表,,,,\n单位：个,,,,\n" + _HEAD + _body(600)).encode(), "verbatim"),
+    "gbk": ((_HEAD + _body(600)).encode("gbk"), "verbatim"),
+    "markers after the sample": ((_HEAD + _body(400) + "1,-,N/A,—,无\n2,甲,NA,--,\n" + _body(50)).encode(), "routed"),
+    "markers throughout": ((_HEAD + "".join(f"{i},站{i},-,2024,正常\n" if i % 7 == 0 else f"{i},站{i},1.5,2024,正常\n"
+                                            for i in range(700))).encode(), "routed"),
+    "spaces around cells": ((_HEAD + _body(300) + " 1 ,\u3000甲\u3000,2\xa0,x\t, y\n" + _body(300)).encode(), "routed"),
+    "quoted cells": ((_HEAD + _body(300) + '1,"甲,乙","多行\n备注 ""引号""",\'单引号\',"a;b"\n'
+                      + '2,"x\ny",3,4,"很长的\n\n两个空行"\n' + _body(300)).encode(), "routed"),
+    "crlf in a quoted cell of an lf file": ((_HEAD + _body(300) + '2,"x\r\ny",3,4,5\n' + _body(300)).encode(), "loop"),
+    "empty lines": ((_HEAD + _body(300) + "\n\n,,,,\n" + _body(300) + "\n").encode(), "routed"),
+    "ragged rows after the sample": ((_HEAD + _body(300) + "1,2,3\n4,5,6,7,8,9\n1,2,3,4,5,,,\n" + _body(30)).encode(),
+                                     "routed"),
+    "repeated header, note and unit rows": ((_HEAD + _body(300) + _HEAD + _body(50) + "单位：万元,,,,\n"
+                                             + "注：数据来源：统计局,,,,\n").encode(), "routed"),
+    "gbk with markers": ((_HEAD + _body(300) + "1,-,N/A,—,无\n" + _body(300)).encode("gbk"), "routed"),
+    "space before a quote": ((_HEAD + _body(300) + '1, "甲",2,3,4\n' + _body(10)).encode(), "routed"),
+    "nul and control characters": ((_HEAD + _body(1500) + "1,a\x00b,\x1f,c\x0b,d\n" + _body(10)).encode(), "routed"),
+    "lone cr": ((_HEAD + _body(300) + "1,2,3,4,5\r6,7,8,9,10\n" + _body(10)).encode(), "loop"),
+    "mixed line ends": ((_HEAD.replace("\n", "\r\n") + _body(600)).encode(), "loop"),
+    "a marker in every row": ((_HEAD + "".join(f"{i},站{i},-,2024,正常\n" for i in range(600))).encode(), "loop"),
+    "trailing delimiters": ((_HEAD.replace("\n", ",\n") + _body(600).replace("\n", ",\n")).encode(), "loop"),
+    "unnamed column filled late": (("编号,,名称\n" + "".join(f"{i},,站{i}\n" for i in range(300)) + "1,x,2\n").encode(),
+                                   "loop"),
+    "bad utf-8 late": ((_HEAD + _body(600)).encode() + b"1,\xff,2,3,4\n", "loop"),
+    "gbk after an ascii start": (("code,name,x\n" + "".join(f"{i:06d},abc,1\n" for i in range(12_000))
+                                  + "999999,北京市,1\n").encode("gbk"), "verbatim"),  # the GB18030 retry
+}
+
+
+def _paths(monkeypatch) -> list[str]:
+    """Which copy ran, recorded as each fast-copy attempt ends."""
+    seen: list[str] = []
+    verbatim, routed = _reading_layout._FastCopy._verbatim, _reading_layout._FastCopy._rows
+
+    def spy_verbatim(self, con):
+        got = verbatim(self, con)
+        if not got[2]:
+            seen.append("verbatim")
+        return got
+
+    def spy_rows(self, *args):
+        seen.append("routed")
+        return routed(self, *args)
+
+    monkeypatch.setattr(_reading_layout._FastCopy, "_verbatim", spy_verbatim)
+    monkeypatch.setattr(_reading_layout._FastCopy, "_rows", spy_rows)
+    return seen
+
+
+def _outcome(tmp_path: Path, name: str, data: bytes, fast: bool):
+    src = tmp_path / f"src-{fast}.csv"
+    src.write_bytes(data)
+    work = tmp_path / f"out-{fast}"
+    try:
+        t = prepare(src, work, filename=name, fast=fast)
+    except ReadError as exc:
+        return ("error", exc.code, exc.params), None, None
+    fields = {k: v for k, v in vars(t).items() if k != "csv_path"}
+    parsed = duckdb.connect().execute("select * from read_csv(?, header=true, all_varchar=true)",
+                                      [str(t.csv_path)]).fetchall()
+    assert sorted(p.name for p in work.iterdir()) == ["table.csv"]  # no temporary file left
+    return fields, t.csv_path.read_bytes(), parsed
+
+
+@pytest.mark.parametrize("chunk", [4 * 1024**2, 1000])  # small blocks: lines and quoted cells across block ends
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_fast_copy_gives_what_the_row_loop_gives(tmp_path, monkeypatch, case, chunk):
+    data, path = FAST_CASES[case]
+    monkeypatch.setattr(_reading_layout, "_CHUNK", chunk)
+    seen = _paths(monkeypatch)
+    fast = _outcome(tmp_path, "t.csv", data, fast=True)
+    assert seen == ([] if path == "loop" else [path])
+    slow = _outcome(tmp_path, "t.csv", data, fast=False)
+    assert fast[0] == slow[0]  # every PreparedTable field: columns, counts, markers, unit, warnings (in order)
+    assert fast[1] == slow[1]  # the very same bytes
+    assert fast[2] == slow[2]  # hence the same table for DuckDB
+
+
+def test_fast_copy_markers_in_order_of_appearance(tmp_path, monkeypatch):
+    seen = _paths(monkeypatch)
+    data = (_HEAD + _body(300) + "1,无,2,3,4\n2,N/A,-,3,4\n3,--,—,null,无\n").encode()
+    fast = _outcome(tmp_path, "t.csv", data, fast=True)
+    assert seen == ["routed"]
+    assert fast[0]["missing_markers"] == ["无", "N/A", "-", "--", "—", "null"]
+    assert fast[0]["row_count"] == 303 and fast == _outcome(tmp_path, "t.csv", data, fast=False)
+
+
+def test_fast_copy_by_size(tmp_path, monkeypatch):
+    seen = _paths(monkeypatch)
+    data = (_HEAD + _body(600)).encode()
+    _run(tmp_path, "small.csv", data)
+    assert seen == []  # below FAST_MIN_BYTES: the row loop
+    monkeypatch.setattr(reading, "FAST_MIN_BYTES", 1000)
+    t = _run(tmp_path, "big.csv", data)
+    assert seen == ["verbatim"] and t.row_count == 600
+    _check_duckdb(t)
+
+
+def test_strip_set_is_what_str_strip_removes():
+    import re
+
+    spaces = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
+    assert _reading_layout._SPACE == spaces
+    assert all(re.fullmatch(r"\s", ch) for ch in spaces)
+
+
+def test_fast_copy_fuzz(tmp_path, monkeypatch):
+    """Random tables with every oddity the rules care about, before and after the sample, in all encodings."""
+    import random
+
+    rng = random.Random(2026)
+    monkeypatch.setattr(_reading_layout, "_FAST_MAX_DIRTY", 0.95)  # route even mostly odd tables
+    cells = ["", "中文", " x ", "\u3000y", "-", "N/A", "无", '"', 'q"q', ",", ";", "\t", "\n", "\r\n", "'", "|",
+             "注：说明", "单位：万元", "x\xa0", " ", "2024年", "a\rb", "None"]
+    raws = ['"a,b"', ' "a"', '"a" ', '"a"b', 'a"b', '""', '"x\ny"', '"x\r\ny"', "a\rb"]
+    for case in range(40):
+        sep, width = rng.choice([",", ",", "\t", ";", "|"]), rng.randint(1, 5)
+        rows = [["标题"] + [""] * (width - 1)] if rng.random() < 0.2 else []
+        rows += [[f"列{i}" for i in range(width)]] if rng.random() < 0.7 else []
+        rate, late = rng.choice([0, 0.01, 0.05, 0.3]), rng.random() < 0.5
+        for r in range(rng.choice([10, 240, 260])):
+            row = [rng.choice(["1", "2.5", "北京", "abc"]) for _ in range(width)]
+            if rng.random() < rate and (not late or r > 205):
+                row[rng.randrange(width)] = rng.choice(cells)
+                if rng.random() < 0.1:
+                    row = row[: rng.randint(0, width)] + ([rng.choice(cells)] if rng.random() < 0.5 else [])
+            rows.append(row)
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=sep, lineterminator=rng.choice(["\n", "\r\n"]))
+        for r, row in enumerate(rows):
+            if rng.random() < rate / 3 and (not late or r > 205):
+                buf.write(sep.join(rng.choice(raws) if rng.random() < 0.5 else c for c in row) + "\n")
+            else:
+                writer.writerow(row)
+        text = buf.getvalue()
+        try:
+            data = text.encode(rng.choice(["utf-8", "gbk", "utf-8-sig"]))
+        except UnicodeEncodeError:
+            data = text.encode("utf-8")
+        monkeypatch.setattr(_reading_layout, "_CHUNK", rng.choice([7, 100, 4 * 1024**2]))
+        work = tmp_path / str(case)
+        work.mkdir()
+        assert _outcome(work, "f.csv", data, fast=True) == _outcome(work, "f.csv", data, fast=False), text[:300]
 
 
 # --- a big file: streamed, bounded memory ----------------------------------------------------------------------------
