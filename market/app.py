@@ -69,6 +69,10 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
             await db.start(settings)
         runtime = None
         if run_jobs:
+            # a serving process loads the segmenter and the search snapshot before the first query
+            from listings import search
+
+            await search.warm_up()
             runtime = jobs.JobRuntime(settings, with_worker=not settings.broker_url and settings.embedded_worker)
             await runtime.start()
             app.state.jobs = runtime

@@ -74,6 +74,9 @@ async def clean(database):
     else:
         await db.engine().run_ddl("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
     identity.clear_auth_cache()
+    from listings import search
+
+    await search.clear_index()  # the FTS tables are not Piccolo tables, and listing ids are reused
     yield
 
 
