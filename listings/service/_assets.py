@@ -182,6 +182,8 @@ def run_profile(version_id: int, storage: Storage) -> None:
             prepared = reading.prepare(src, workdir / "out", filename=version["filename"])
         except reading.ReadError as exc:
             run_async(_fail(version_id, exc.code, exc.message, getattr(exc, "params", {}) or {}))
+            # nothing half-made stays behind: the unreadable file goes, the reason stays on the version
+            storage.delete(version["object_key"])
             return
         prepared_key = f"assets/{version['asset']}/v{version['number']}/table.csv"
         with prepared.csv_path.open("rb") as fh:

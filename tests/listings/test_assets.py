@@ -147,6 +147,11 @@ async def test_unreadable_file_fails_with_a_clear_message(holder_client, job_run
     asset = await _profiled(holder_client, job_runtime, resp.json()["id"])
     assert asset["profile_status"] == "failed" and asset["error_code"].startswith("read.")
     assert asset["error"] and asset["columns"] == []
+    from listings.tables import AssetVersion
+    from market import runtime
+
+    version = await AssetVersion.select().where(AssetVersion.id == asset["version_id"]).first()
+    assert not runtime.storage().exists(version["object_key"])  # the unreadable upload is not kept
 
 
 async def test_upload_refusals_change_nothing(holder_client):
