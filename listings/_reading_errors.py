@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from market.i18n import N_
+
 MESSAGES = {
-    "read.empty": "文件是空的，请检查是否选错了文件",
-    "read.no_rows": "文件里只有表头，没有数据行，请检查导出时是否漏掉了数据",
-    "read.no_columns": "文件里没有找到任何列，请确认上传的是一张表格",
-    "read.encoding": "无法识别文件的文字编码（{detail}）。请用 Excel 打开文件，选择“另存为”→“CSV UTF-8（逗号分隔）”后重新上传",
-    "read.format": "无法读取这个文件：{what}。请上传 CSV、Excel（xlsx/xls）、JSON 或 GeoJSON 格式的表格",
-    "read.malformed": "第 {line} 行附近的格式有误（{detail}），常见原因是单元格里有没有配对的英文引号。请用 Excel 打开后另存为 xlsx 或“CSV UTF-8”再上传",
-    "read.too_large": "文件太大（{size}），超过了 {limit} 的上限，请拆分成几个文件后再上传",
-    "read.json_too_large": "JSON 文件太大（{size}），JSON 格式最多支持 {limit}。请把数据导出为 CSV 后再上传，CSV 支持大得多的文件",
-    "read.json_shape": "JSON 文件的结构无法转成表格：{detail}。需要“对象数组”（如 [{{\"名称\": \"…\"}}, …]）或 GeoJSON 的 FeatureCollection",
-    "read.xls_corrupt": "这个 Excel（.xls）文件已损坏或不完整，无法打开。请用 Excel 打开后另存为 xlsx 再上传",
-    "read.xlsx_corrupt": "这个 Excel（.xlsx）文件已损坏或没有上传完整，无法打开。请用 Excel 打开确认无误、重新保存后再上传",
-    "read.encrypted": "文件设置了打开密码，系统无法读取。请在 Excel 中取消密码后再上传",
+    "read.empty": N_("文件是空的，请检查是否选错了文件"),
+    "read.no_rows": N_("文件里只有表头，没有数据行，请检查导出时是否漏掉了数据"),
+    "read.no_columns": N_("文件里没有找到任何列，请确认上传的是一张表格"),
+    "read.encoding": N_("无法识别文件的文字编码（{detail}）。请用 Excel 打开文件，选择“另存为”→“CSV UTF-8（逗号分隔）”后重新上传"),
+    "read.format": N_("无法读取这个文件：{what}。请上传 CSV、Excel（xlsx/xls）、JSON 或 GeoJSON 格式的表格"),
+    "read.malformed": N_("第 {line} 行附近的格式有误（{detail}），常见原因是单元格里有没有配对的英文引号。请用 Excel 打开后另存为 xlsx 或“CSV UTF-8”再上传"),
+    "read.too_large": N_("文件太大（{size}），超过了 {limit} 的上限，请拆分成几个文件后再上传"),
+    "read.json_too_large": N_("JSON 文件太大（{size}），JSON 格式最多支持 {limit}。请把数据导出为 CSV 后再上传，CSV 支持大得多的文件"),
+    "read.json_shape": N_("JSON 文件的结构无法转成表格：{detail}。需要“对象数组”（如 [{{\"名称\": \"…\"}}, …]）或 GeoJSON 的 FeatureCollection"),
+    "read.xls_corrupt": N_("这个 Excel（.xls）文件已损坏或不完整，无法打开。请用 Excel 打开后另存为 xlsx 再上传"),
+    "read.xlsx_corrupt": N_("这个 Excel（.xlsx）文件已损坏或没有上传完整，无法打开。请用 Excel 打开确认无误、重新保存后再上传"),
+    "read.encrypted": N_("文件设置了打开密码，系统无法读取。请在 Excel 中取消密码后再上传"),
 }
 
 
