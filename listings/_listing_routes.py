@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
-
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -293,4 +291,3 @@ async def caps_page(request: Request) -> Response:
 
 
 page_routes = [listing_page, objection_submit, listing_action, review_page, review_objection, caps_page]
-__all__ = ["api_routes", "page_routes", "Annotated"]

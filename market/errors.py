@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:  # marks a msgid for extraction; translated where shown
-    return message
+from market.i18n import N_  # messages are msgids, translated where they are shown
 
 
 class DomainError(Exception):

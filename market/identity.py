@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher, profiles
@@ -501,7 +501,3 @@ async def set_password(*, user_id: int, password: str) -> None:
                            User.locked_until: None}).where(User.id == user_id)
         await audit.record(action="user.password_set", object_type="user", object_id=user_id)
     clear_auth_cache()
-
-
-def with_roles(principal: Principal, roles: frozenset[str]) -> Principal:
-    return replace(principal, roles=roles)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -76,16 +77,9 @@ def _masked_sample(version: dict) -> list[dict]:
         if buf.count(b"\n") > SAMPLE_ROWS + 1 or len(buf) > 256 * 1024:
             break
     text = bytes(buf).decode("utf-8", errors="ignore")
-    reader = csv.DictReader(io.StringIO(text))
-    rows = []
-    for i, row in enumerate(reader):
-        if i >= SAMPLE_ROWS:
-            break
-        rows.append(row)
-    if len(rows) == SAMPLE_ROWS or text.endswith("\n"):
-        pass
-    elif rows:
-        rows.pop()  # the last line may be cut mid-row
+    rows = list(itertools.islice(csv.DictReader(io.StringIO(text)), SAMPLE_ROWS))
+    if len(rows) < SAMPLE_ROWS and rows and not text.endswith("\n"):
+        rows.pop()  # the read stopped mid-row: drop the partial last row
     return mask_rows(rows, json.loads(version["profile"])) if rows else []
 
 

@@ -8,8 +8,6 @@ import io
 import json
 import os
 import string
-import time
-import tracemalloc
 import zipfile
 from pathlib import Path
 
