@@ -28,6 +28,7 @@ class PlanIn(msgspec.Struct):
     calls: int = 0
     tiers: list[dict] = []
     billing_unit: str = "per_product"
+    revision_access: str = "all"
 
     def spec(self) -> pricing.PlanSpec:
         try:
@@ -35,7 +36,8 @@ class PlanIn(msgspec.Struct):
         except (KeyError, AttributeError):
             raise DomainError("price.tiers_invalid", "阶梯价格的上限必须逐档递增") from None
         return pricing.PlanSpec(kind=self.kind, name=self.name, price_fen=self.price_fen, unit_fen=self.unit_fen,
-                                months=self.months, calls=self.calls, tiers=tiers, billing_unit=self.billing_unit)
+                                months=self.months, calls=self.calls, tiers=tiers, billing_unit=self.billing_unit,
+                                revision_access=self.revision_access)
 
 
 class ListingIn(msgspec.Struct):
@@ -83,7 +85,7 @@ def listing_json(data: dict, *, checklist: list | None = None) -> dict:
         "tags": json.loads(listing["tags"]), "columns": json.loads(listing["columns"]),
         "sample": json.loads(listing["sample"]),
         "plans": [{k: p[k] for k in ("id", "kind", "name", "price_fen", "unit_fen", "months", "calls",
-                                     "billing_unit")} | {"tiers": json.loads(p["tiers"])} for p in data["plans"]],
+                                     "billing_unit", "revision_access")} | {"tiers": json.loads(p["tiers"])} for p in data["plans"]],
         "cap_fen": data["cap_fen"],
         "objections": [{k: o[k] for k in ("id", "reason", "status", "resolution", "created_at")}
                        for o in data["objections"]],
@@ -215,8 +217,12 @@ async def listing_page(request: Request, listing_id: FromPath[int], purpose: Fro
             except DomainError:
                 quotes[plan["id"]] = None
     checklist = await service.review_checklist(listing_id) if mine else None
+    takers = {Role.BUYER, Role.HOLDER, Role.OPERATOR, Role.AGENCY}
+    can_claim = (request.user is not None and data["listing"]["status"] == "listed" and not mine
+                 and bool(request.user.roles & takers))
     return page(request, "listings/listing.html", listing=view, quotes=quotes, purpose=purpose,
-                purposes=pricing.PURPOSES, checklist=checklist, mine=mine)
+                purposes=pricing.PURPOSES, checklist=checklist, mine=mine, can_claim=can_claim,
+                zero_quotes=[pid for pid, amount in quotes.items() if amount == 0])
 
 
 @post("/listings/{listing_id:int}/objections", opt=AUTHENTICATED, include_in_schema=False)

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 import msgspec
 
-from listings import _demand_routes, _listing_routes, service
+from listings import _demand_routes, _entitlement_routes, _listing_routes, service
 from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
 from market.errors import DomainError
 from market.money import Money, MoneyError
@@ -123,7 +123,7 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
 
 api_router = Router(path="/api/v1", route_handlers=[
     api_upload, api_upload_version, api_asset, api_assets, api_correct_grade, api_suggestion, api_confirm,
-    *_listing_routes.api_routes, *_demand_routes.api_routes
+    *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes
 ], tags=["catalogue"])
 
 
@@ -224,6 +224,7 @@ async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
 page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
                                                asset_status_fragment, grade_submit, confirm_page, confirm_submit,
                                                *_listing_routes.page_routes, *_demand_routes.page_routes,
+                                               *_entitlement_routes.page_routes,
                                                *_search_routes()])
 
 router = Router(path="/", route_handlers=[api_router, page_router])

@@ -51,6 +51,10 @@ class PlanSpec:
     calls: int = 0
     tiers: tuple[tuple[int | None, int], ...] = ()  # (up_to calls or None for the rest, unit price 分)
     billing_unit: str = "per_product"
+    revision_access: str = "all"  # listings.tables.RevisionAccess: which versions buyers may retrieve
+
+
+REVISION_ACCESS = ("all", "from_start")
 
 
 def _int(value, field: str) -> int:
@@ -69,6 +73,8 @@ def validate_plan(spec: PlanSpec, *, tier: str) -> PlanSpec:
         raise DomainError("price.kind_not_for_tier", "原始数据只能免费或按成本一次性收费")
     if spec.billing_unit not in BILLING_UNITS:
         raise DomainError("price.unit_invalid", "计费单位无效")
+    if spec.revision_access not in REVISION_ACCESS:
+        raise DomainError("price.revision_access_invalid", "版本范围无效：应为全部版本（all）或获取时起的版本（from_start）")
     if not 1 <= len(spec.name.strip()) <= 100:
         raise DomainError("price.name_invalid", "请为价格方案填写 1 到 100 个字符的名称")
     for field in ("price_fen", "unit_fen", "months", "calls"):
@@ -99,7 +105,8 @@ def validate_plan(spec: PlanSpec, *, tier: str) -> PlanSpec:
 def spec_from_row(row: dict) -> PlanSpec:
     tiers = tuple((t.get("up_to"), t["unit_fen"]) for t in json.loads(row.get("tiers") or "[]"))
     return PlanSpec(kind=row["kind"], name=row["name"], price_fen=row["price_fen"], unit_fen=row["unit_fen"],
-                    months=row["months"], calls=row["calls"], tiers=tiers, billing_unit=row["billing_unit"])
+                    months=row["months"], calls=row["calls"], tiers=tiers, billing_unit=row["billing_unit"],
+                    revision_access=row.get("revision_access") or "all")
 
 
 def tiered_amount(calls: int, tiers: tuple[tuple[int | None, int], ...]) -> int:

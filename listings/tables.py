@@ -175,6 +175,7 @@ class PricePlan(Table, tablename="price_plan"):
     calls = BigInt(default=0)  # calls in a pack, or included in a base fee
     tiers = Text(default="[]")  # JSON [{"up_to": calls or null, "unit_fen": n}] progressive volume pricing
     billing_unit = Varchar(length=20, default="per_product")  # 65号: per_product/per_call/per_period/per_volume
+    revision_access = Varchar(length=20, default="all")  # RevisionAccess: which versions buyers may retrieve
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -227,4 +228,77 @@ class DemandResponse(Table, tablename="demand_response"):
     source = Varchar(length=20, default="match")  # match / holder
     score = Integer(default=0)
     note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RevisionAccess(enum.StrEnum):
+    """Which versions a buyer may retrieve (revision access rules, as AWS Data Exchange calls them)."""
+
+    ALL = "all"  # every published version, earlier ones included
+    FROM_START = "from_start"  # the version on sale when the entitlement began, and later ones
+
+
+class EntitlementStatus(StatusEnum):
+    PENDING = "pending"  # a free-purpose request waiting for the holder's approval
+    ACTIVE = "active"  # the buyer may receive the data
+    DECLINED = "declined"  # the holder refused the request, with a reason
+    EXPIRED = "expired"  # a subscription whose term has ended
+    REVOKED = "revoked"  # withdrawn (breach, order refunded, listing delisted), with a reason
+
+
+set_transitions(EntitlementStatus, {
+    EntitlementStatus.PENDING: {EntitlementStatus.ACTIVE, EntitlementStatus.DECLINED},
+    EntitlementStatus.ACTIVE: {EntitlementStatus.EXPIRED, EntitlementStatus.REVOKED},
+})
+
+
+class Entitlement(Table, tablename="entitlement"):
+    """A buyer organization's right to receive a listing's data under one plan, for a declared purpose.
+    Granted by a free claim (listings) or by a paid order (billing, through `service.grant`)."""
+
+    id = Serial(primary_key=True)
+    listing = ForeignKey(references=Listing, index=True)
+    plan = ForeignKey(references=PricePlan)
+    buyer = ForeignKey(references=Organization, index=True)
+    user = ForeignKey(references=User)
+    kind = Varchar(length=20, choices=PlanKind)  # copied from the plan
+    purpose = Varchar(length=30)  # pricing.PURPOSES
+    purpose_note = Text(default="")  # what the buyer will use the data for, in its own words
+    amount_fen = BigInt(default=0)  # what the buyer pays (0 for a claim)
+    source = Varchar(length=20, default="claim")  # claim (free) / order (billing)
+    source_ref = Varchar(length=60, default="")  # the order's number when source is order
+    status = Varchar(length=20, choices=EntitlementStatus, default=EntitlementStatus.PENDING.value, index=True)
+    revision_access = Varchar(length=20, choices=RevisionAccess, default=RevisionAccess.ALL.value)
+    start_version = Integer(default=0)  # the listing's version on sale when it became active
+    starts_at = Timestamptz(null=True, default=None)
+    ends_at = Timestamptz(null=True, default=None)  # subscriptions only
+    decision_note = Text(default="")  # the holder's reason for declining, or why it was revoked
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class VersionDelivery(Table, tablename="version_delivery"):
+    """A version made available to an entitlement (the buyer was told), and its downloads."""
+
+    id = Serial(primary_key=True)
+    entitlement = ForeignKey(references=Entitlement, index=True)
+    version = Integer()
+    key = Varchar(length=40, unique=True)  # "<entitlement>:<version>": delivering twice is a no-op
+    downloads = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_download_at = Timestamptz(null=True, default=None)
+
+
+class DeliveryMark(Table, tablename="delivery_mark"):
+    """One delivered file: who received it, when and for what. Its id is signed into the file's
+    invisible fingerprint, so a leaked copy leads back here."""
+
+    id = Serial(primary_key=True)
+    entitlement = ForeignKey(references=Entitlement, index=True)
+    version = Integer()
+    recipient = ForeignKey(references=Organization)
+    recipient_credit_code = Varchar(length=18)
+    user = ForeignKey(references=User)
+    purpose = Varchar(length=30)
+    source_ref = Varchar(length=60, default="")
     created_at = Timestamptz(default=TimestamptzNow())

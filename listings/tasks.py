@@ -27,3 +27,19 @@ async def check_freshness() -> None:
     from listings import service
 
     await service.check_freshness()
+
+
+@jobs.job(name="listings.deliver_version", max_retries=5)
+async def deliver_version(listing_id: int, version: int) -> None:
+    """Deliver a newly published version to the buyers whose entitlements reach it (idempotent)."""
+    from listings import service
+
+    await service.deliver_version(listing_id=listing_id, version=version)
+
+
+@jobs.job(name="listings.expire_entitlements", every_seconds=3600)
+async def expire_entitlements() -> None:
+    """End subscriptions whose term is over (periodic)."""
+    from listings import service
+
+    await service.expire_due()

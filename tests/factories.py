@@ -71,7 +71,8 @@ async def make_asset(user: dict, job_runtime, *, content: bytes | None = None, f
 
 async def make_listing(user: dict, job_runtime, *, tier: str = "product", price_fen: int = 50_000,
                        listed: bool = True, content: bytes | None = None, title: str = "杭州市区县常住人口",
-                       cap_fen: int | None = None) -> dict:
+                       cap_fen: int | None = None, delivery: str | None = None, sharing: str = "unconditional",
+                       plans: list | None = None) -> dict:
     """A listing through the real path: upload, profile, create, submit, approve, close the notice."""
     from datetime import datetime, timedelta, timezone
 
@@ -80,12 +81,12 @@ async def make_listing(user: dict, job_runtime, *, tier: str = "product", price_
     asset = await make_asset(user, job_runtime, content=content)
     plan = (pricing.PlanSpec(kind="free", name="免费") if tier == "raw" or not price_fen else
             pricing.PlanSpec(kind="one_time", name="按次购买", price_fen=price_fen))
-    delivery = "sandbox" if tier == "raw" else "api"
+    delivery = delivery or ("sandbox" if tier == "raw" else "api")
     with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
         listing = await service.create_listing(
             asset_id=asset["id"], org_id=user["org"]["id"], tier=tier, delivery_mode=delivery, title=title,
             summary="各区县常住人口年度统计", category_path="人口与户籍 > 人口统计 > 常住人口", tags=["人口"],
-            update_cycle="yearly", sharing_type="unconditional", open_type="unconditional", plans=[plan])
+            update_cycle="yearly", sharing_type=sharing, open_type="unconditional", plans=plans or [plan])
         if not listed:
             return listing
         if cap_fen is not None:

@@ -47,3 +47,17 @@ from listings.service._listings import (  # noqa: F401
     suspend,
 )
 from listings.service._confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
+from listings.service._entitlements import (  # noqa: F401,E402
+    claim,
+    decide,
+    deliver_version,
+    expire_due,
+    grant,
+    open_download,
+    reaches,
+    requests_of_holder,
+    revoke,
+    trace,
+)
+from listings.service._entitlements import detail as entitlement_detail  # noqa: F401,E402
+from listings.service._entitlements import of_buyer as entitlements_of_buyer  # noqa: F401,E402

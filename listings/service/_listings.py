@@ -18,6 +18,7 @@ from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.i18n import N_
 from market.tables import Organization
 from listings import pricing
+from listings.service._entitlements import version_published
 from listings.tables import (
     AssetVersion,
     DataAsset,
@@ -149,7 +150,7 @@ async def _insert_plan(listing_id: int, spec: pricing.PlanSpec) -> int:
     rows = await PricePlan.insert(PricePlan(
         listing=listing_id, kind=spec.kind, name=spec.name.strip(), price_fen=spec.price_fen,
         unit_fen=spec.unit_fen, months=spec.months, calls=spec.calls, billing_unit=spec.billing_unit,
-        tiers=json.dumps([{"up_to": u, "unit_fen": p} for u, p in spec.tiers]),
+        revision_access=spec.revision_access, tiers=json.dumps([{"up_to": u, "unit_fen": p} for u, p in spec.tiers]),
     )).returning(PricePlan.id)
     return rows[0]["id"]
 
@@ -459,6 +460,8 @@ async def on_new_version(*, asset_id: int, version_id: int) -> None:
             await audit.record(action="listing.version_published", object_type="listing", object_id=listing["id"],
                                before={"data_version": listing["data_version"]},
                                after={"data_version": version["number"]})
+            if listing["status"] == ListingStatus.LISTED.value:
+                await version_published(listing_id=listing["id"], version=version["number"])
         await _reindex(listing["id"])
 
 

@@ -1,0 +1,376 @@
+"""Entitlements: a buyer's right to receive a listing's data, and the versions it reaches.
+
+A free claim (a free plan, or a public-governance/welfare purpose, which 65号 makes free) is made
+here; paid plans are granted by billing once an order is paid, through `grant`. Claims for
+conditionally shared or important data, and free-by-purpose claims on paid plans, wait for the
+holder's approval: the holder checks the declared use before giving data away.
+
+Revision access: an active entitlement reaches the versions published on the listing, from the one
+on sale when it began (`from_start`) or all earlier ones too (`all`, the plan's choice); one-time
+purchases stop at the version bought, subscriptions end at `ends_at`. Every new version is
+delivered (recorded and announced) to the entitlements that reach it, by a job sent after commit.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from market import audit, db, jobs, notifications, runtime
+from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.tables import Organization
+from listings import marks, pricing
+from listings.tables import (
+    AssetVersion,
+    DataAsset,
+    DeliveryMark,
+    Entitlement,
+    EntitlementStatus,
+    Listing,
+    ListingStatus,
+    PlanKind,
+    PricePlan,
+    ProfileStatus,
+    RevisionAccess,
+    VersionDelivery,
+)
+
+MIN_NOTE = 4  # a declared use of at least a few characters: "研究" alone says nothing
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """Calendar months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month = when.month - 1 + months
+    year, month = when.year + month // 12, month % 12 + 1
+    return when.replace(year=year, month=month, day=min(when.day, calendar.monthrange(year, month)[1]))
+
+
+async def _get(entitlement_id: int) -> dict:
+    row = await Entitlement.select().where(Entitlement.id == entitlement_id).first()
+    if row is None:
+        raise NotFound("entitlement.not_found", "授权使用记录不存在")
+    return row
+
+
+async def _listing(listing_id: int) -> dict:
+    row = await Listing.select().where(Listing.id == listing_id).first()
+    if row is None:
+        raise NotFound("listing.not_found", "上架记录不存在")
+    return row
+
+
+def needs_approval(listing: dict, plan: dict) -> bool:
+    """Free plans of unconditionally shared, ordinary data go out at once. Everything else waits for
+    the holder: conditional sharing means the holder checks the use (有条件共享), and a paid plan
+    reached here only because the declared purpose made it free, which the holder must believe."""
+    if plan["kind"] != PlanKind.FREE.value:
+        return True
+    return listing["sharing_type"] != "unconditional" or listing["grade"] != "general"
+
+
+async def _activate(entitlement: dict, listing: dict, *, action: str, note: str = "") -> dict:
+    """PENDING → ACTIVE in the caller's transaction: fix the term and deliver the version on sale."""
+    now = _now()
+    extra = {Entitlement.start_version: listing["data_version"], Entitlement.starts_at: now,
+             Entitlement.updated_at: now, Entitlement.decision_note: note}
+    plan = await PricePlan.select(PricePlan.months).where(PricePlan.id == entitlement["plan"]).first()
+    ends = add_months(now, plan["months"]) if entitlement["kind"] == PlanKind.SUBSCRIPTION.value else None
+    extra[Entitlement.ends_at] = ends
+    row = await db.transition(Entitlement, entitlement["id"], to=EntitlementStatus.ACTIVE, action=action,
+                              extra=extra, audit_after={"start_version": listing["data_version"],
+                                                        "ends_at": ends.isoformat() if ends else None})
+    await _deliver(entitlement["id"], listing["data_version"])
+    await notifications.notify(kind="entitlement.active", organization_id=entitlement["buyer"],
+                               subject=f"《{listing['title']}》已可使用", link=f"/my/entitlements/{entitlement['id']}")
+    return await _get(row["id"])
+
+
+async def _deliver(entitlement_id: int, version: int) -> bool:
+    """Record that a version reached an entitlement; False when it already had (idempotent)."""
+    key = f"{entitlement_id}:{version}"
+    if await VersionDelivery.exists().where(VersionDelivery.key == key):
+        return False
+    await VersionDelivery.insert(VersionDelivery(entitlement=entitlement_id, version=version, key=key))
+    return True
+
+
+async def _check_request(listing: dict, plan: dict | None, org_id: int) -> None:
+    if listing["status"] != ListingStatus.LISTED.value:
+        raise DomainError("entitlement.not_on_sale", "该数据目前不在售，不能申请")
+    if plan is None or not plan["active"]:
+        raise NotFound("price.plan_not_found", "价格方案不存在或已停售")
+    if listing["holder"] == org_id:
+        raise DomainError("entitlement.own_data", "这是本机构的数据，无需申请")
+
+
+async def claim(*, listing_id: int, plan_id: int, purpose: str, purpose_note: str, org_id: int,
+                user_id: int) -> dict:
+    """A buyer takes a listing whose price for the declared purpose is zero."""
+    from listings.service._listings import current_cap
+
+    listing = await _listing(listing_id)
+    plan = await PricePlan.select().where((PricePlan.id == plan_id) & (PricePlan.listing == listing_id)).first()
+    await _check_request(listing, plan, org_id)
+    note = (purpose_note or "").strip()
+    if len(note) < MIN_NOTE:
+        raise DomainError("entitlement.note_required", "请说明数据的具体用途（至少 {n} 个字）", n=MIN_NOTE)
+    cap = await current_cap(listing_id) if listing["public_data"] else None
+    price = pricing.quote(pricing.spec_from_row(plan), purpose=purpose, cap_fen=cap)
+    if price.amount > 0:
+        raise DomainError("entitlement.paid_plan", "该方案按所选用途需付费 {price}，请通过订单购买",
+                          price=price.format())
+    async with db.atomic():
+        if await Entitlement.exists().where(
+                (Entitlement.listing == listing_id) & (Entitlement.buyer == org_id) & (Entitlement.plan == plan_id)
+                & Entitlement.status.is_in([EntitlementStatus.PENDING.value, EntitlementStatus.ACTIVE.value])):
+            raise Conflict("entitlement.exists", "本机构已申请或已获得该方案，无需重复申请")
+        rows = await Entitlement.insert(Entitlement(
+            listing=listing_id, plan=plan_id, buyer=org_id, user=user_id, kind=plan["kind"], purpose=purpose,
+            purpose_note=note, amount_fen=0, source="claim", revision_access=plan["revision_access"],
+        )).returning(*Entitlement.all_columns())
+        row = rows[0]
+        await audit.record(action="entitlement.requested", object_type="entitlement", object_id=row["id"],
+                           after={"listing_id": listing_id, "plan_id": plan_id, "purpose": purpose, "note": note})
+        if needs_approval(listing, plan):
+            await notifications.notify(kind="entitlement.requested", organization_id=listing["holder"],
+                                       subject=f"《{listing['title']}》收到使用申请，请审核用途",
+                                       link="/my/requests")
+            return row
+        return await _activate(row, listing, action="entitlement.granted")
+
+
+async def grant(*, listing_id: int, plan_id: int, buyer_org_id: int, user_id: int, purpose: str, purpose_note: str,
+                amount_fen: int, source_ref: str) -> dict:
+    """An entitlement bought by a paid order (billing calls this in the payment's transaction)."""
+    listing = await _listing(listing_id)
+    plan = await PricePlan.select().where((PricePlan.id == plan_id) & (PricePlan.listing == listing_id)).first()
+    await _check_request(listing, plan, buyer_org_id)
+    if purpose not in pricing.PURPOSES:
+        raise DomainError("price.purpose_invalid", "请选择用途：公共治理、公益事业、产业发展或行业发展")
+    async with db.atomic():
+        rows = await Entitlement.insert(Entitlement(
+            listing=listing_id, plan=plan_id, buyer=buyer_org_id, user=user_id, kind=plan["kind"], purpose=purpose,
+            purpose_note=(purpose_note or "").strip(), amount_fen=amount_fen, source="order", source_ref=source_ref,
+            revision_access=plan["revision_access"],
+        )).returning(*Entitlement.all_columns())
+        await audit.record(action="entitlement.ordered", object_type="entitlement", object_id=rows[0]["id"],
+                           after={"listing_id": listing_id, "plan_id": plan_id, "order": source_ref})
+        return await _activate(rows[0], listing, action="entitlement.granted")
+
+
+async def decide(*, entitlement_id: int, org_id: int, approve: bool, note: str = "") -> dict:
+    """The holder approves or declines a pending request (declining needs a reason for the buyer)."""
+    entitlement = await _get(entitlement_id)
+    listing = await _listing(entitlement["listing"])
+    if listing["holder"] != org_id:
+        raise Forbidden("entitlement.not_your_listing", "只有数据持有方可以审核该申请")
+    note = (note or "").strip()
+    async with db.atomic():
+        if approve:
+            if listing["status"] != ListingStatus.LISTED.value:
+                raise DomainError("entitlement.not_on_sale", "该数据目前不在售，不能申请")
+            return await _activate(entitlement, listing, action="entitlement.approved", note=note)
+        if len(note) < 2:
+            raise DomainError("listing.reason_required", "请填写理由")
+        row = await db.transition(Entitlement, entitlement_id, to=EntitlementStatus.DECLINED,
+                                  action="entitlement.declined",
+                                  extra={Entitlement.decision_note: note, Entitlement.updated_at: _now()},
+                                  audit_after={"reason": note})
+        await notifications.notify(kind="entitlement.declined", organization_id=entitlement["buyer"],
+                                   subject=f"《{listing['title']}》的使用申请未获同意：{note}",
+                                   link=f"/my/entitlements/{entitlement_id}")
+        return row
+
+
+async def revoke(*, entitlement_id: int, reason: str, org_id: int | None = None) -> dict:
+    """Withdraw an active entitlement: the platform for any, a holder only for free claims on its data
+    (a paid one is a contract, ended through billing)."""
+    entitlement = await _get(entitlement_id)
+    listing = await _listing(entitlement["listing"])
+    if org_id is not None and (listing["holder"] != org_id or entitlement["source"] != "claim"):
+        raise Forbidden("entitlement.not_your_listing", "只有数据持有方可以审核该申请")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("listing.reason_required", "请填写理由")
+    async with db.atomic():
+        row = await db.transition(Entitlement, entitlement_id, to=EntitlementStatus.REVOKED,
+                                  action="entitlement.revoked",
+                                  extra={Entitlement.decision_note: reason, Entitlement.updated_at: _now()},
+                                  audit_after={"reason": reason})
+        await notifications.notify(kind="entitlement.revoked", organization_id=entitlement["buyer"],
+                                   subject=f"《{listing['title']}》的使用权已终止：{reason}",
+                                   link=f"/my/entitlements/{entitlement_id}")
+        return row
+
+
+async def expire_due(*, now: datetime | None = None) -> list[int]:
+    """End subscriptions whose term is over (periodic; a second run finds nothing to do)."""
+    now = now or _now()
+    due = await Entitlement.select(Entitlement.id, Entitlement.buyer, Entitlement.listing).where(
+        (Entitlement.status == EntitlementStatus.ACTIVE.value) & Entitlement.ends_at.is_not_null()
+        & (Entitlement.ends_at <= now))
+    done = []
+    for row in due:
+        async with db.atomic():
+            await db.transition(Entitlement, row["id"], to=EntitlementStatus.EXPIRED, action="entitlement.expired",
+                                extra={Entitlement.updated_at: now})
+            await notifications.notify(kind="entitlement.expired", organization_id=row["buyer"],
+                                       subject="订阅已到期，续订后可继续获得新版本",
+                                       link=f"/listings/{row['listing']}")
+        done.append(row["id"])
+    return done
+
+
+def reaches(entitlement: dict, version: int, published: int, now: datetime | None = None) -> bool:
+    """Whether an entitlement reaches version `version` of a listing whose version on sale is `published`."""
+    now = now or _now()
+    if entitlement["status"] != EntitlementStatus.ACTIVE.value:
+        return False
+    if entitlement["ends_at"] is not None and now >= entitlement["ends_at"]:
+        return False
+    if version < 1 or version > published:
+        return False  # not published on this listing (yet, or an incompatible change under review)
+    if entitlement["kind"] == PlanKind.ONE_TIME.value and version > entitlement["start_version"]:
+        return False  # a one-time purchase is the version bought
+    if entitlement["revision_access"] == RevisionAccess.FROM_START.value and version < entitlement["start_version"]:
+        return False
+    return True
+
+
+async def deliver_version(*, listing_id: int, version: int) -> list[int]:
+    """A version went on sale: deliver it to every entitlement that reaches it and tell the buyers."""
+    listing = await _listing(listing_id)
+    if version > listing["data_version"]:
+        return []
+    rows = await Entitlement.select().where((Entitlement.listing == listing_id)
+                                            & (Entitlement.status == EntitlementStatus.ACTIVE.value))
+    delivered = []
+    for entitlement in rows:
+        if not reaches(entitlement, version, listing["data_version"]):
+            continue
+        async with db.atomic():
+            if not await _deliver(entitlement["id"], version):
+                continue
+            await notifications.notify(kind="entitlement.new_version", organization_id=entitlement["buyer"],
+                                       subject=f"《{listing['title']}》发布了第 {version} 版数据",
+                                       link=f"/my/entitlements/{entitlement['id']}")
+        delivered.append(entitlement["id"])
+    return delivered
+
+
+async def version_published(*, listing_id: int, version: int) -> None:
+    """Called in the transaction that puts a new version on sale: delivery runs after commit."""
+    await jobs.enqueue("listings.deliver_version", listing_id=listing_id, version=version)
+
+
+async def _visible_entitlement(entitlement_id: int, org_id: int, roles: frozenset[str]) -> tuple[dict, dict]:
+    entitlement = await _get(entitlement_id)
+    listing = await _listing(entitlement["listing"])
+    if entitlement["buyer"] != org_id and listing["holder"] != org_id and not roles & {"admin", "regulator"}:
+        raise NotFound("entitlement.not_found", "授权使用记录不存在")
+    return entitlement, listing
+
+
+async def detail(*, entitlement_id: int, org_id: int, roles: frozenset[str] = frozenset()) -> dict:
+    """An entitlement with its listing, plan and the versions it reaches (with their deliveries)."""
+    entitlement, listing = await _visible_entitlement(entitlement_id, org_id, roles)
+    plan = await PricePlan.select().where(PricePlan.id == entitlement["plan"]).first()
+    versions = await AssetVersion.select(
+        AssetVersion.number, AssetVersion.row_count, AssetVersion.created_at, AssetVersion.schema_diff).where(
+        (AssetVersion.asset == listing["asset"]) & (AssetVersion.profile_status == ProfileStatus.DONE.value)
+    ).order_by(AssetVersion.number, ascending=False)
+    deliveries = {d["version"]: d for d in await VersionDelivery.select().where(
+        VersionDelivery.entitlement == entitlement_id)}
+    now = _now()
+    reachable = [{"number": v["number"], "row_count": v["row_count"], "created_at": v["created_at"],
+                  "delivered_at": deliveries[v["number"]]["created_at"] if v["number"] in deliveries else None,
+                  "downloads": deliveries[v["number"]]["downloads"] if v["number"] in deliveries else 0}
+                 for v in versions if reaches(entitlement, v["number"], listing["data_version"], now)]
+    return {"entitlement": entitlement, "listing": listing, "plan": plan, "versions": reachable,
+            "downloadable": _file_refusal(listing, None) is None}
+
+
+async def of_buyer(*, org_id: int) -> list[dict]:
+    return await Entitlement.select(
+        *Entitlement.all_columns(), Entitlement.listing.title.as_alias("listing_title"),
+        Entitlement.listing.tier.as_alias("listing_tier"), Entitlement.listing.data_version.as_alias("data_version"),
+        Entitlement.plan.name.as_alias("plan_name"),
+    ).where(Entitlement.buyer == org_id).order_by(Entitlement.id, ascending=False)
+
+
+async def requests_of_holder(*, org_id: int, statuses: tuple[str, ...] = ("pending",)) -> list[dict]:
+    return await Entitlement.select(
+        *Entitlement.all_columns(), Entitlement.listing.title.as_alias("listing_title"),
+        Entitlement.buyer.name.as_alias("buyer_name"), Entitlement.buyer.credit_code.as_alias("buyer_credit_code"),
+        Entitlement.plan.name.as_alias("plan_name"),
+    ).where((Entitlement.listing.holder == org_id) & Entitlement.status.is_in(list(statuses))).order_by(Entitlement.id)
+
+
+def _file_refusal(listing: dict, asset: dict | None) -> DomainError | None:
+    """Why this listing's data may not leave as a file, or None."""
+    if listing["delivery_mode"] != "file":
+        return DomainError("delivery.not_file", "该数据以 {mode} 方式交付，不提供文件下载",
+                           mode=listing["delivery_mode"])
+    if listing["grade"] != "general" or (asset is not None and (asset["grade"] != "general" or asset["personal"])):
+        # regraded since listing, or personal data: 重要数据 and personal information leave only as
+        # aggregates, models or verification results
+        return DomainError("delivery.grade_forbids_file", "重要数据或个人信息不以文件形式交付")
+    return None
+
+
+async def open_download(*, entitlement_id: int, version: int, org_id: int, user_id: int) -> tuple[str, Iterator[bytes]]:
+    """The buyer's file of one version, with a fresh delivery mark; records the download."""
+    entitlement = await _get(entitlement_id)
+    if entitlement["buyer"] != org_id:
+        raise NotFound("entitlement.not_found", "授权使用记录不存在")
+    listing = await _listing(entitlement["listing"])
+    asset = await DataAsset.select().where(DataAsset.id == listing["asset"]).first()
+    refusal = _file_refusal(listing, asset)
+    if refusal is not None:
+        raise refusal
+    if not reaches(entitlement, version, listing["data_version"]):
+        raise Forbidden("entitlement.version_out_of_reach", "该版本不在您的使用权范围内")
+    row = await AssetVersion.select(AssetVersion.prepared_key).where(
+        (AssetVersion.asset == listing["asset"]) & (AssetVersion.number == version)
+        & (AssetVersion.profile_status == ProfileStatus.DONE.value)).first()
+    if row is None or not row["prepared_key"]:
+        raise NotFound("delivery.version_missing", "该版本的数据文件不存在")
+    buyer = await Organization.select(Organization.credit_code).where(Organization.id == org_id).first()
+    now = _now()
+    async with db.atomic():
+        mark_rows = await DeliveryMark.insert(DeliveryMark(
+            entitlement=entitlement_id, version=version, recipient=org_id,
+            recipient_credit_code=buyer["credit_code"], user=user_id, purpose=entitlement["purpose"],
+            source_ref=entitlement["source_ref"] or f"claim-{entitlement_id}")).returning(DeliveryMark.id)
+        mark_id = mark_rows[0]["id"]
+        await _deliver(entitlement_id, version)
+        await VersionDelivery.update({VersionDelivery.downloads: VersionDelivery.downloads + 1,
+                                      VersionDelivery.last_download_at: now}).where(
+            VersionDelivery.key == f"{entitlement_id}:{version}")
+        await audit.record(action="delivery.downloaded", object_type="entitlement", object_id=entitlement_id,
+                           after={"version": version, "mark": mark_id})
+    secret = runtime.settings().secret_key.encode()
+    # opened after commit: a storage failure leaves a recorded attempt, never an unrecorded file
+    chunks = runtime.storage().open(row["prepared_key"])
+    filename = f"{listing['title']}-v{version}.csv"
+    return filename, marks.mark_csv(chunks, marks.stamp(mark_id, secret))
+
+
+async def trace(*, text: str) -> list[dict]:
+    """Who received the file this text came from: every verified mark found in it."""
+    secret = runtime.settings().secret_key.encode()
+    out = []
+    for mark_id in marks.find(text, secret):
+        row = await DeliveryMark.select(
+            *DeliveryMark.all_columns(), DeliveryMark.recipient.name.as_alias("recipient_name"),
+            DeliveryMark.entitlement.listing.title.as_alias("listing_title"),
+            DeliveryMark.entitlement.listing.id.as_alias("listing_id"),
+        ).where(DeliveryMark.id == mark_id).first()
+        if row is not None:
+            out.append(row)
+    return out

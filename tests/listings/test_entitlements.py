@@ -1,0 +1,265 @@
+"""Entitlements: free claims for a purpose, holder approval, versions reached, delivery of new
+versions, downloads of old ones with a signed mark, tracing a leaked file back to its recipient."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from factories import login, make_listing, make_user
+from listings import marks, pricing, service
+from listings.tables import DeliveryMark, Entitlement, VersionDelivery
+from market import runtime
+from market.audit import verify
+from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.tables import AuditEvent, Notification
+
+V2 = "区划代码,区县,常住人口,年份,面积\n330102,上城区,136,2025,26.1\n330105,拱墅区,119,2025,69.3\n".encode()
+V3 = "区划代码,区县,常住人口,年份,面积\n330102,上城区,137,2026,26.1\n".encode()
+
+
+async def _new_version(holder: dict, asset_id: int, content: bytes, job_runtime) -> None:
+    await service.upload(storage=runtime.storage(), holder_org_id=holder["org"]["id"], user_id=holder["id"],
+                         stream=io.BytesIO(content), filename="区县人口.csv", asset_id=asset_id)
+    await job_runtime.drain(timeout=120)
+
+
+async def _file_listing(job_runtime, *, plans=None, sharing="unconditional"):
+    holder = await make_user(["holder"])
+    data = await make_listing(holder, job_runtime, delivery="file", sharing=sharing,
+                              plans=plans or [pricing.PlanSpec(kind="free", name="免费下载")])
+    return holder, data["listing"], data["plans"]
+
+
+async def test_free_claim_is_active_at_once_and_new_versions_reach_it(job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
+                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    assert row["status"] == "active" and row["start_version"] == 1 and row["ends_at"] is None
+    assert await VersionDelivery.exists().where(VersionDelivery.key == f"{row['id']}:1")
+    # a compatible new version goes on sale and is delivered to the buyer by a job after commit
+    await _new_version(holder, listing["asset"], V2, job_runtime)
+    assert await VersionDelivery.exists().where(VersionDelivery.key == f"{row['id']}:2")
+    assert await Notification.exists().where((Notification.kind == "entitlement.new_version")
+                                             & (Notification.organization == buyer["org"]["id"]))
+    # delivering again is a no-op
+    assert await service.deliver_version(listing_id=listing["id"], version=2) == []
+    detail = await service.entitlement_detail(entitlement_id=row["id"], org_id=buyer["org"]["id"])
+    assert [v["number"] for v in detail["versions"]] == [2, 1] and detail["downloadable"]
+    # nobody else sees it
+    other = await make_user(["buyer"])
+    with pytest.raises(NotFound):
+        await service.entitlement_detail(entitlement_id=row["id"], org_id=other["org"]["id"])
+
+
+async def test_claim_refusals_change_nothing(job_runtime):
+    holder, listing, plans = await _file_listing(
+        job_runtime, plans=[pricing.PlanSpec(kind="one_time", name="按次购买", price_fen=80_000)])
+    buyer = await make_user(["buyer"])
+    kwargs = dict(listing_id=listing["id"], plan_id=plans[0]["id"], org_id=buyer["org"]["id"], user_id=buyer["id"])
+    with pytest.raises(DomainError) as err:  # paid for industry: that is an order, not a claim
+        await service.claim(purpose="industry", purpose_note="用于商业分析", **kwargs)
+    assert err.value.code == "entitlement.paid_plan" and "¥800.00" in err.value.params["price"]
+    with pytest.raises(DomainError) as err:
+        await service.claim(purpose="public_welfare", purpose_note="研究", **kwargs)
+    assert err.value.code == "entitlement.note_required"
+    with pytest.raises(DomainError):
+        await service.claim(purpose="charity", purpose_note="用于慈善项目评估", **kwargs)
+    with pytest.raises(DomainError) as err:  # the holder does not claim its own data
+        await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
+                            purpose_note="本单位自用分析", org_id=holder["org"]["id"], user_id=holder["id"])
+    assert err.value.code == "entitlement.own_data"
+    assert await Entitlement.count() == 0
+
+
+async def test_free_purpose_on_paid_plan_waits_for_the_holder(job_runtime):
+    holder, listing, plans = await _file_listing(
+        job_runtime, plans=[pricing.PlanSpec(kind="subscription", name="年度订阅", price_fen=120_000, months=12)])
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
+                              purpose_note="用于社区养老服务站选址（公益项目）", org_id=buyer["org"]["id"],
+                              user_id=buyer["id"])
+    assert row["status"] == "pending" and row["amount_fen"] == 0
+    assert not await VersionDelivery.exists().where(VersionDelivery.entitlement == row["id"])
+    assert await Notification.exists().where((Notification.kind == "entitlement.requested")
+                                             & (Notification.organization == holder["org"]["id"]))
+    with pytest.raises(Conflict):
+        await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
+                            purpose_note="再次申请同一方案", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    stranger = await make_user(["holder"])
+    with pytest.raises(Forbidden):
+        await service.decide(entitlement_id=row["id"], org_id=stranger["org"]["id"], approve=True)
+    with pytest.raises(DomainError):  # declining needs a reason the buyer can read
+        await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=False, note="")
+    pending = await service.requests_of_holder(org_id=holder["org"]["id"])
+    assert [r["id"] for r in pending] == [row["id"]] and pending[0]["buyer_name"] == buyer["org"]["name"]
+    active = await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=True, note="用途属实")
+    assert active["status"] == "active" and active["ends_at"] is not None
+    assert (active["ends_at"] - active["starts_at"]) > timedelta(days=360)
+    events = await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_type == "entitlement")
+    assert {"entitlement.requested", "entitlement.approved"} <= {e["action"] for e in events}
+    assert (await verify()).ok
+
+
+async def test_conditional_sharing_needs_approval_even_when_free(job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime, sharing="conditional")
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
+                              purpose_note="用于门店选址模型", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    assert row["status"] == "pending"
+    declined = await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=False,
+                                    note="用途超出共享条件")
+    assert declined["status"] == "declined"
+    with pytest.raises(Conflict):  # a decision is final
+        await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=True)
+
+
+async def test_revision_access_rules(job_runtime):
+    holder, listing, _ = await _file_listing(job_runtime, plans=[
+        pricing.PlanSpec(kind="one_time", name="按次购买", price_fen=50_000),
+        pricing.PlanSpec(kind="subscription", name="月度订阅", price_fen=20_000, months=1,
+                         revision_access="from_start"),
+    ])
+    plans = await service.plans_of(listing["id"])
+    one_time, monthly = plans
+    buyer = await make_user(["buyer"])
+    bought = await service.grant(listing_id=listing["id"], plan_id=one_time["id"], buyer_org_id=buyer["org"]["id"],
+                                 user_id=buyer["id"], purpose="industry", purpose_note="商业分析",
+                                 amount_fen=50_000, source_ref="DD-TEST-1")
+    await _new_version(holder, listing["asset"], V2, job_runtime)
+    late = await make_user(["buyer"])
+    sub = await service.grant(listing_id=listing["id"], plan_id=monthly["id"], buyer_org_id=late["org"]["id"],
+                              user_id=late["id"], purpose="industry", purpose_note="月度监测", amount_fen=20_000,
+                              source_ref="DD-TEST-2")
+    assert sub["start_version"] == 2
+    # one-time: the version bought, not later ones; subscription from v2: not v1, and v3 when it comes
+    assert service.reaches(bought, 1, 2) and not service.reaches(bought, 2, 2)
+    assert not service.reaches(sub, 1, 2) and service.reaches(sub, 2, 2)
+    assert not await VersionDelivery.exists().where(VersionDelivery.key == f"{bought['id']}:2")
+    await _new_version(holder, listing["asset"], V3, job_runtime)
+    assert await VersionDelivery.exists().where(VersionDelivery.key == f"{sub['id']}:3")
+    with pytest.raises(Forbidden):
+        await service.open_download(entitlement_id=sub["id"], version=1, org_id=late["org"]["id"], user_id=late["id"])
+    # the month ends: expired once, then nothing reaches it and no new version is delivered
+    later = datetime.now(timezone.utc) + timedelta(days=40)
+    assert await service.expire_due(now=later) == [sub["id"]]
+    assert await service.expire_due(now=later) == []
+    expired = await Entitlement.select().where(Entitlement.id == sub["id"]).first()
+    assert expired["status"] == "expired" and not service.reaches(expired, 3, 3)
+
+
+async def test_download_of_an_old_version_carries_a_traceable_mark(client, job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
+    buyer = await make_user(["buyer"])
+    csrf = await login(client, buyer)
+    resp = await client.post(f"/api/v1/listings/{listing['id']}/claim", headers={"X-CSRF-Token": csrf},
+                             json={"plan_id": plans[0]["id"], "purpose": "industry",
+                                   "purpose_note": "用于区域人口分析报告"})
+    assert resp.status_code == 201, resp.text
+    eid = resp.json()["id"]
+    await _new_version(holder, listing["asset"], V2, job_runtime)
+    resp = await client.get(f"/api/v1/entitlements/{eid}")
+    assert [v["number"] for v in resp.json()["versions"]] == [2, 1]
+    # the old version, as the buyer got it
+    resp = await client.get(f"/api/v1/entitlements/{eid}/versions/1/file")
+    assert resp.status_code == 200, resp.text
+    assert "attachment" in resp.headers["content-disposition"]
+    assert resp.content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 Chinese only with a BOM
+    text = resp.content.decode("utf-8-sig")
+    clean = marks.strip(text)
+    assert clean.splitlines()[0] == "区划代码,区县,常住人口,年份" and "上城区" in clean and "面积" not in clean
+    assert text != clean  # the mark is there, invisible
+    secret = runtime.settings().secret_key.encode()
+    [mark_id] = marks.find(text, secret)
+    mark = await DeliveryMark.select().where(DeliveryMark.id == mark_id).first()
+    assert mark["recipient_credit_code"] == buyer["org"]["credit_code"] and mark["version"] == 1
+    delivery = await VersionDelivery.select().where(VersionDelivery.key == f"{eid}:1").first()
+    assert delivery["downloads"] == 1
+    assert await AuditEvent.exists().where(AuditEvent.action == "delivery.downloaded")
+    # a buyer may not trace; a regulator uploads the leaked copy and finds the recipient
+    files = {"file": ("leak.csv", resp.content, "text/csv")}
+    assert (await client.post("/api/v1/trace", headers={"X-CSRF-Token": csrf}, files=files)).status_code == 403
+    regulator = await make_user(["regulator"])
+    client.cookies.clear()
+    csrf = await login(client, regulator)
+    resp = await client.post("/api/v1/trace", headers={"X-CSRF-Token": csrf}, files=files)
+    assert resp.status_code == 200, resp.text
+    [found] = resp.json()["marks"]
+    assert found["recipient_credit_code"] == buyer["org"]["credit_code"] and found["listing_id"] == listing["id"]
+    # a copy with the mark removed, or a forged one, traces to nobody
+    forged = clean.replace("年份", "年份" + marks.stamp(mark_id, b"x" * 32))
+    resp = await client.post("/api/v1/trace", headers={"X-CSRF-Token": csrf},
+                             files={"file": ("f.csv", forged.encode(), "text/csv")})
+    assert resp.json()["marks"] == []
+
+
+async def test_download_refusals(client, job_runtime):
+    holder = await make_user(["holder"])
+    data = await make_listing(holder, job_runtime, price_fen=0)  # delivered by API
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=data["listing"]["id"], plan_id=data["plans"][0]["id"], purpose="industry",
+                              purpose_note="用于接口联调测试", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    with pytest.raises(DomainError) as err:
+        await service.open_download(entitlement_id=row["id"], version=1, org_id=buyer["org"]["id"], user_id=buyer["id"])
+    assert err.value.code == "delivery.not_file"
+    _, listing, plans = await _file_listing(job_runtime)
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
+                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    other = await make_user(["buyer"])
+    with pytest.raises(NotFound):
+        await service.open_download(entitlement_id=row["id"], version=1, org_id=other["org"]["id"], user_id=other["id"])
+    with pytest.raises(Forbidden):  # not published yet
+        await service.open_download(entitlement_id=row["id"], version=2, org_id=buyer["org"]["id"], user_id=buyer["id"])
+    await service.revoke(entitlement_id=row["id"], reason="违反约定用途", org_id=None)
+    with pytest.raises(Forbidden):
+        await service.open_download(entitlement_id=row["id"], version=1, org_id=buyer["org"]["id"], user_id=buyer["id"])
+    assert await DeliveryMark.count() == 0
+    # the English error for the wrong version
+    csrf = await login(client, buyer)
+    resp = await client.get(f"/api/v1/entitlements/{row['id']}/versions/1/file", headers={"Accept-Language": "en"})
+    assert resp.status_code == 403 and resp.json()["code"] == "entitlement.version_out_of_reach"
+
+
+async def test_pages_claim_list_and_approve(client, job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime, sharing="conditional")
+    buyer = await make_user(["buyer"])
+    csrf = await login(client, buyer)
+    page = await client.get(f"/listings/{listing['id']}?purpose=industry")
+    assert 'data-testid="claim-form"' in page.text
+    resp = await client.post(f"/listings/{listing['id']}/claim", follow_redirects=False,
+                             data={"_csrf": csrf, "plan_id": str(plans[0]["id"]), "purpose": "industry",
+                                   "purpose_note": "用于门店选址模型"})
+    assert resp.status_code in (302, 303), resp.text
+    eid = int(resp.headers["location"].rsplit("/", 1)[1])
+    mine = await client.get("/my/entitlements")
+    assert listing["title"] in mine.text and 'data-status="pending"' in mine.text
+    client.cookies.clear()
+    csrf = await login(client, holder)
+    requests_page = await client.get("/my/requests")
+    assert buyer["org"]["name"] in requests_page.text and "用于门店选址模型" in requests_page.text
+    resp = await client.post(f"/my/requests/{eid}", data={"_csrf": csrf, "action": "approve", "note": ""},
+                             follow_redirects=False)
+    assert resp.status_code in (302, 303)
+    assert (await Entitlement.select(Entitlement.status).where(Entitlement.id == eid).first())["status"] == "active"
+    client.cookies.clear()
+    await login(client, buyer)
+    page = await client.get(f"/my/entitlements/{eid}")
+    assert f'data-testid="download-v1"' in page.text
+    resp = await client.get(f"/my/entitlements/{eid}/versions/1/file")
+    assert resp.status_code == 200 and "上城区" in resp.text
+
+
+def test_marks_survive_quoted_headers_and_small_chunks():
+    secret = b"s" * 32
+    mark = marks.stamp(12345, secret)
+    data = '"名称,含逗号","说明""引号"""\r\n甲,乙\r\n'.encode()
+    chunks = [data[i:i + 3] for i in range(0, len(data), 3)]
+    out = b"".join(marks.mark_csv(chunks, mark, bom=False)).decode()
+    import csv
+
+    rows = list(csv.reader(io.StringIO(out)))
+    assert [marks.strip(c) for c in rows[0]] == ["名称,含逗号", '说明"引号"'] and rows[1] == ["甲", "乙"]
+    assert marks.find(out, secret) == [12345] and marks.find(out, b"t" * 32) == []
