@@ -117,6 +117,31 @@ def category_choices() -> list[tuple[str, str]]:
     return [(" > ".join(e.path), code) for code, e in _index().entries.items()]
 
 
+def browse(path: str | None, counts: dict[str, int]) -> dict:
+    """One level of the category tree for drill-down browsing: the node, its ancestors, and its
+    children with how many listed listings sit at or below each (from `counts`, per stored path).
+    Listings filed under paths the tree does not know are counted under 其他 at the top."""
+    entry = _resolve_category(path) if path else None
+    if path and entry is None:
+        raise DomainError("catalogue.unknown_category", "没有这个数据分类：{path}", path=path)
+    prefix = entry.path if entry else ()
+    known = {" > ".join(e.path) for e in _index().entries.values()}
+
+    def total(node_path: tuple[str, ...]) -> int:
+        joined = " > ".join(node_path)
+        return sum(n for p, n in counts.items() if p == joined or p.startswith(joined + " > "))
+
+    children = entry.node.get("children") or [] if entry else load_tree()
+    items = [{"name": c["name"], "code": c["code"], "path": " > ".join(prefix + (c["name"],)),
+              "count": total(prefix + (c["name"],)), "leaf": not c.get("children")} for c in children]
+    crumbs = [{"name": name, "path": " > ".join(prefix[: i + 1])} for i, name in enumerate(prefix)]
+    unfiled = 0 if entry else sum(n for p, n in counts.items() if p not in known
+                                  and not any(p.startswith(k + " > ") for k in known))
+    return {"path": " > ".join(prefix), "name": prefix[-1] if prefix else "", "code": entry.code if entry else "",
+            "breadcrumb": crumbs, "count": total(prefix) if prefix else sum(counts.values()),
+            "children": items, "unfiled": unfiled}
+
+
 def _resolve_category(path) -> _Entry | None:
     if isinstance(path, str):
         path = [p for p in re.split(r"\s*[>＞/]\s*", path) if p]

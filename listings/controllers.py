@@ -24,9 +24,10 @@ HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 
 def _search_routes() -> list:
     """Search handlers declare their full paths (/api/v1/search and /search), so they mount at the root."""
+    from listings._catalogue_routes import catalogue_routes
     from listings._search_controllers import search_routes
 
-    return list(search_routes)
+    return [*search_routes, *catalogue_routes]
 VIEWERS = roles(Role.HOLDER, Role.OPERATOR, Role.ADMIN, Role.REGULATOR)
 UPLOAD_LIMIT = service.MAX_UPLOAD_BYTES + 1024 * 1024  # the file plus the multipart envelope
 

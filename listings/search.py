@@ -599,8 +599,9 @@ class _Snapshot:
                 f &= self.masks[facet].get(value, 0)
         if category:
             m = 0
+            below = category + " > "
             for path, pm in self.masks["category"].items():
-                if path.startswith(category):
+                if path == category or path.startswith(below):  # whole segments: 交通 is not 交通运输
                     m |= pm
             f &= m
         if holder_id is not None:
@@ -931,6 +932,12 @@ async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, 
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "pages": (total + page_size - 1) // page_size, "facets": snap.facets(selected),
             "query": {"terms": query.terms, "expanded": query.expanded}, "scenario": scenario_bundle}
+
+
+async def category_counts() -> dict[str, int]:
+    """Listed listings per category path, as stored (the catalogue page sums them up the tree)."""
+    snap = await _fresh_snapshot()
+    return {path: n for path, m in snap.masks["category"].items() if (n := m.bit_count())}
 
 
 async def _items(ids: list[int]) -> list[dict]:

@@ -72,7 +72,7 @@ async def make_asset(user: dict, job_runtime, *, content: bytes | None = None, f
 async def make_listing(user: dict, job_runtime, *, tier: str = "product", price_fen: int = 50_000,
                        listed: bool = True, content: bytes | None = None, title: str = "杭州市区县常住人口",
                        cap_fen: int | None = None, delivery: str | None = None, sharing: str = "unconditional",
-                       plans: list | None = None) -> dict:
+                       plans: list | None = None, category: str = "人口与户籍 > 人口统计 > 常住人口") -> dict:
     """A listing through the real path: upload, profile, create, submit, approve, close the notice."""
     from datetime import datetime, timedelta, timezone
 
@@ -85,7 +85,7 @@ async def make_listing(user: dict, job_runtime, *, tier: str = "product", price_
     with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
         listing = await service.create_listing(
             asset_id=asset["id"], org_id=user["org"]["id"], tier=tier, delivery_mode=delivery, title=title,
-            summary="各区县常住人口年度统计", category_path="人口与户籍 > 人口统计 > 常住人口", tags=["人口"],
+            summary="各区县常住人口年度统计", category_path=category, tags=["人口"],
             update_cycle="yearly", sharing_type=sharing, open_type="unconditional", plans=plans or [plan])
         if not listed:
             return listing

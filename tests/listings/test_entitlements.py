@@ -219,8 +219,10 @@ async def test_download_refusals(client, job_runtime):
     assert await DeliveryMark.count() == 0
     # the English error for the wrong version
     csrf = await login(client, buyer)
-    resp = await client.get(f"/api/v1/entitlements/{row['id']}/versions/1/file", headers={"Accept-Language": "en"})
+    client.cookies.set("lang", "en")
+    resp = await client.get(f"/api/v1/entitlements/{row['id']}/versions/1/file")
     assert resp.status_code == 403 and resp.json()["code"] == "entitlement.version_out_of_reach"
+    assert resp.json()["message"] == "This version is not covered by your entitlement"
 
 
 async def test_pages_claim_list_and_approve(client, job_runtime):
