@@ -1,0 +1,69 @@
+"""Getting data through the browser: browse the category tree, the holder approves a free-purpose
+request, the buyer downloads a version (with its invisible mark) and the regulator traces the file
+back to the buyer, in headless Chromium against the real server with the demo loaded."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+PASSWORD = "demo-2026"
+BUYER_ORG = "浙江安诚财产保险股份有限公司"
+
+
+async def _login(page: Page, email: str) -> None:
+    await page.goto("/login")
+    form = page.locator("form[action='/login']")
+    await form.locator("input[name=email]").fill(email)
+    await form.locator("input[name=password]").fill(PASSWORD)
+    await form.get_by_role("button", name="登录").click()
+    await expect(page.get_by_role("heading", name=re.compile("欢迎"))).to_be_visible()
+
+
+async def _logout(page: Page) -> None:
+    await page.locator("header").get_by_role("button", name="退出").click()
+    await expect(page.locator("main").get_by_role("link", name="登录")).to_be_visible()
+
+
+async def test_browse_the_category_tree(page: Page):
+    await page.goto("/")
+    await page.locator("header").get_by_role("link", name="数据目录").click()
+    await page.get_by_test_id("categories").get_by_role("link", name="医疗卫生").click()
+    await expect(page.get_by_test_id("breadcrumb")).to_contain_text("医疗卫生")
+    await page.get_by_test_id("categories").get_by_role("link", name="诊疗服务").click()
+    await expect(page.get_by_test_id("results")).to_contain_text("门诊服务情况")
+
+
+async def test_request_approve_download_and_trace(page: Page, tmp_path):
+    # the holder checks the declared use of the waiting request and approves it
+    await _login(page, "holder@demo.cn")
+    await page.locator("header").get_by_role("link", name="使用申请").click()
+    row = page.get_by_test_id("requests").locator("tr", has_text="家庭医生签约")
+    await expect(row).to_contain_text(BUYER_ORG)
+    await row.get_by_role("button", name="同意").click()
+    await expect(page.get_by_test_id("requests")).not_to_contain_text("家庭医生签约")
+    await _logout(page)
+
+    # the buyer sees it active and downloads the version it reaches
+    await _login(page, "buyer@demo.cn")
+    await page.locator("header").get_by_role("link", name="已获取的数据").click()
+    await page.get_by_role("link", name="杭州市家庭医生签约服务情况（月度）").click()
+    await expect(page.get_by_test_id("entitlement-status")).to_have_attribute("data-status", "active")
+    async with page.expect_download() as info:
+        await page.get_by_test_id("download-v1").click()
+    download = await info.value
+    path = tmp_path / "downloaded.csv"
+    await download.save_as(path)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and "区县" in data.decode("utf-8-sig").splitlines()[0]
+    assert "\u2060" in data.decode("utf-8-sig")  # the mark is there, invisible
+    await _logout(page)
+
+    # the regulator traces the file back to the buyer
+    await _login(page, "regulator@demo.cn")
+    await page.locator("header").get_by_role("link", name="文件溯源").click()
+    await page.locator("input[type=file]").set_input_files(str(path))
+    await page.get_by_role("button", name="溯源").click()
+    await expect(page.get_by_test_id("trace")).to_contain_text(BUYER_ORG)
+    await expect(page.get_by_test_id("trace")).to_contain_text("家庭医生签约")
