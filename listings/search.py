@@ -46,6 +46,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from listings import _view_cache
 from listings.tables import DeliveryMode, Listing, ListingStatus, Tier
 from market import db
 from market.errors import DomainError
@@ -691,6 +692,7 @@ async def _build_snapshot() -> _Snapshot:
     """Read every listed listing's attributes as one string (Python objects for 100,000 rows through the
     driver cost seconds; one string costs a split), and the holders' names."""
     listed = ListingStatus.LISTED.value
+    _view_cache.clear()  # a rebuild means changes may have been missed: forget every listing view
     seq = (await Listing.raw("SELECT coalesce(max(seq), 0) AS seq FROM listing_search_log"))[0]["seq"]
     records = (await Listing.raw(_backend().records, listed))[0]["records"]
     names = await Listing.raw("SELECT holder, max(holder_name) AS name FROM listing WHERE status = {} GROUP BY holder",
@@ -713,6 +715,7 @@ async def _refresh(snap: _Snapshot) -> _Snapshot:
             "SELECT id, tier, update_cycle, grade, delivery_mode, min_price_fen, quality_score, holder, holder_name, "
             f"category_path, {_backend().fresh} AS fresh FROM listing WHERE status = {{}} "
             f"AND id IN ({', '.join('{}' for _ in ids)})", ListingStatus.LISTED.value, *ids)}
+        _view_cache.forget(ids)
         for i in ids:
             if i in found:
                 snap.put(found[i])
@@ -774,6 +777,7 @@ async def index_listing(listing_id: int) -> None:
             await backend.delete(listing_id)
         await _log(listing_id)
     invalidate()
+    _view_cache.forget([listing_id])
 
 
 async def reindex_all(*, batch_size: int = 2000) -> int:
@@ -807,6 +811,7 @@ async def clear_index() -> None:
         await _log(0)
     _snapshot = None
     invalidate()
+    _view_cache.clear()
 
 
 # ---- answers: cached, computed once however many ask ---------------------------------------
@@ -932,6 +937,12 @@ async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, 
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "pages": (total + page_size - 1) // page_size, "facets": snap.facets(selected),
             "query": {"terms": query.terms, "expanded": query.expanded}, "scenario": scenario_bundle}
+
+
+async def fresh_changes() -> None:
+    """Catch up with other processes' listing changes (the log, at most every REFRESH_SECONDS); the
+    listing view cache is invalidated on the way."""
+    await _fresh_snapshot()
 
 
 async def category_counts() -> dict[str, int]:

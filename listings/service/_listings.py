@@ -244,7 +244,10 @@ async def submit(*, listing_id: int, org_id: int) -> dict:
     if problems:
         raise DomainError("listing.not_ready", "还不能提交：{problems}",
                           problems="；".join(i["label"] for i in problems))
-    return await db.transition(Listing, listing_id, to=ListingStatus.SUBMITTED, action="listing.submitted")
+    async with db.atomic():
+        row = await db.transition(Listing, listing_id, to=ListingStatus.SUBMITTED, action="listing.submitted")
+        await _reindex(listing_id)
+    return row
 
 
 async def review_checklist(listing_id: int) -> list[dict]:
@@ -290,6 +293,7 @@ async def approve(*, listing_id: int, note: str = "", notice_days: int = NOTICE_
         await notifications.notify(kind="listing.notice", organization_id=row["holder"],
                                    subject=f"《{row['title']}》审核通过，进入公示期 {notice_days} 天",
                                    link=f"/listings/{listing_id}")
+        await _reindex(listing_id)
     if notice_days <= 0:
         # no notice period configured: nothing to wait for, list it now
         await close_notices(now=_now() + timedelta(seconds=1))
@@ -313,7 +317,10 @@ async def reject(*, listing_id: int, reason: str) -> dict:
 async def revise(*, listing_id: int, org_id: int) -> dict:
     """A rejected (or submitted) listing goes back to draft for the holder to fix."""
     await _own_listing(listing_id, org_id)
-    return await db.transition(Listing, listing_id, to=ListingStatus.DRAFT, action="listing.revised")
+    async with db.atomic():
+        row = await db.transition(Listing, listing_id, to=ListingStatus.DRAFT, action="listing.revised")
+        await _reindex(listing_id)
+    return row
 
 
 async def file_objection(*, listing_id: int, org_id: int, user_id: int, reason: str) -> int:
@@ -331,6 +338,7 @@ async def file_objection(*, listing_id: int, org_id: int, user_id: int, reason: 
                            after={"objection_id": rows[0]["id"], "reason": reason})
         await notifications.notify(kind="listing.objection", organization_id=listing["holder"],
                                    subject=f"《{listing['title']}》在公示期收到异议", link=f"/listings/{listing_id}")
+        await _reindex(listing_id)
     return rows[0]["id"]
 
 
@@ -355,6 +363,7 @@ async def resolve_objection(*, objection_id: int, upheld: bool, resolution: str)
             await db.transition(Listing, objection["listing"], to=ListingStatus.REJECTED,
                                 action="listing.rejected", extra={Listing.status_reason: resolution},
                                 audit_after={"reason": resolution, "objection_id": objection_id})
+        await _reindex(objection["listing"])
 
 
 def registration_code(listing: dict, region_code: str, when: datetime) -> str:
@@ -494,6 +503,7 @@ async def check_freshness(*, now: datetime | None = None) -> dict:
                 await Listing.update({Listing.overdue_since: now}).where(Listing.id == listing["id"])
                 await audit.record(action="listing.overdue", object_type="listing", object_id=listing["id"],
                                    after={"update_cycle": listing["update_cycle"]})
+                await _reindex(listing["id"])
                 await notifications.notify(kind="listing.overdue", organization_id=listing["holder"],
                                            subject=f"《{listing['title']}》已超过声明的更新周期，请上传新版本",
                                            link=f"/my/data/{listing['asset']}")
@@ -502,15 +512,28 @@ async def check_freshness(*, now: datetime | None = None) -> dict:
 
 
 async def get_listing(*, listing_id: int, viewer_org_id: int | None, viewer_roles: frozenset[str]) -> dict:
-    """A listing as a viewer may see it: everyone sees listed ones; others only the holder and overseers."""
-    listing = await _listing(listing_id)
-    visible = listing["status"] == ListingStatus.LISTED.value or listing["holder"] == viewer_org_id or \
-        bool(viewer_roles & {"admin", "regulator", "agency"}) or listing["status"] == ListingStatus.NOTICE.value
+    """A listing as a viewer may see it: everyone sees listed ones; others only the holder and overseers.
+    The view comes from this process's cache while the listing is unchanged (see listings._view_cache);
+    callers must not modify it."""
+    from listings import _view_cache, search
+
+    await search.fresh_changes()
+    view = _view_cache.get(listing_id)
+    if view is None:
+        generation = _view_cache.generation()
+        async with db.reading():
+            listing = await _listing(listing_id)
+            view = {"listing": listing, "plans": await plans_of(listing_id),
+                    "cap_fen": await current_cap(listing_id) if listing["public_data"] else None,
+                    "objections": await Objection.select().where(Objection.listing == listing_id)
+                    .order_by(Objection.id)}
+        _view_cache.put(listing_id, view, generation)
+    listing = view["listing"]
+    visible = listing["status"] in (ListingStatus.LISTED.value, ListingStatus.NOTICE.value) \
+        or listing["holder"] == viewer_org_id or bool(viewer_roles & {"admin", "regulator", "agency"})
     if not visible:
         raise NotFound("listing.not_found", "上架记录不存在")
-    return {"listing": listing, "plans": await plans_of(listing_id),
-            "cap_fen": await current_cap(listing_id) if listing["public_data"] else None,
-            "objections": await Objection.select().where(Objection.listing == listing_id).order_by(Objection.id)}
+    return view
 
 
 async def listings_for_review(*, statuses: tuple[str, ...] = ("submitted", "notice")) -> list[dict]:

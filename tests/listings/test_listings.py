@@ -9,7 +9,7 @@ import pytest
 from factories import login, make_asset, make_listing, make_org, make_user
 from listings import pricing, service
 from listings.tables import Listing, PricePlan
-from market.errors import DomainError
+from market.errors import DomainError, NotFound
 from market.tables import AuditEvent, Notification
 
 
@@ -168,3 +168,34 @@ async def test_listing_api_and_pages_by_role(client, job_runtime):
     assert resp.status_code == 403
     draft = await make_listing(holder, job_runtime, listed=False, content="a,b\n1,2\n".encode())
     assert (await client.get(f"/api/v1/listings/{draft['id']}")).status_code == 404
+
+
+async def test_listing_view_cache_follows_changes_here_and_in_other_processes(job_runtime):
+    import math
+
+    from listings import search
+    from market import db
+
+    holder = await make_user(["holder"])
+    data = await make_listing(holder, job_runtime)
+    lid = data["listing"]["id"]
+    anyone = dict(viewer_org_id=None, viewer_roles=frozenset())
+    first = await service.get_listing(listing_id=lid, **anyone)
+    assert (await service.get_listing(listing_id=lid, **anyone)) is first  # served from this process's cache
+    # another process renames it: it writes the row and the change log, this process has not read the log yet
+    async with db.atomic():
+        await Listing.update({Listing.title: "改名后的标题"}).where(Listing.id == lid)
+        await search._log(lid)
+    assert (await service.get_listing(listing_id=lid, **anyone))["listing"]["title"] == first["listing"]["title"]
+    search._snapshot.checked_at = -math.inf  # REFRESH_SECONDS later
+    assert (await service.get_listing(listing_id=lid, **anyone))["listing"]["title"] == "改名后的标题"
+    # a change made here shows at once: suspended, the public no longer sees it
+    await service.suspend(listing_id=lid, reason="核查数据来源", org_id=None)
+    with pytest.raises(NotFound):
+        await service.get_listing(listing_id=lid, **anyone)
+    # and a new plan appears at once on the holder's view
+    await service.resume(listing_id=lid, org_id=None)
+    await service.add_plan(listing_id=lid, org_id=holder["org"]["id"],
+                           spec=pricing.PlanSpec(kind="subscription", name="月度订阅", price_fen=9_900, months=1))
+    names = [p["name"] for p in (await service.get_listing(listing_id=lid, **anyone))["plans"]]
+    assert "月度订阅" in names
