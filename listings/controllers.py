@@ -81,6 +81,14 @@ async def api_assets(request: Request, page: FromQuery[int | None] = None,
     return paginated(items, total, p, size)
 
 
+@get("/assets/{asset_id:int}/versions/{number:int}/file", opt=HOLDERS, status_code=303,
+     summary="The file the holder uploaded as a version (redirect to a short-lived signed URL)")
+async def api_version_file(request: Request, state: State, asset_id: FromPath[int], number: FromPath[int]) -> Redirect:
+    url = await service.version_file_url(asset_id=asset_id, number=number, org_id=request.user.org_id,
+                                         storage=state.storage)
+    return Redirect(url, status_code=303)
+
+
 @post("/assets/{asset_id:int}/grade", opt=HOLDERS, status_code=200,
       summary="Correct the suggested classification grade, with a reason (audited)")
 async def api_correct_grade(request: Request, asset_id: FromPath[int], data: JSONBody[GradeIn]) -> AssetOut:
@@ -123,7 +131,8 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
 
 
 api_router = Router(path="/api/v1", route_handlers=[
-    api_upload, api_upload_version, api_asset, api_assets, api_correct_grade, api_suggestion, api_confirm,
+    api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade, api_suggestion,
+    api_confirm,
     *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes
 ], tags=["catalogue"])
 

@@ -10,6 +10,7 @@ from listings.service._assets import (  # noqa: F401
     run_profile,
     schema_diff,
     upload,
+    version_file_url,
 )
 from listings.service._demands import (  # noqa: F401
     answer_demand,

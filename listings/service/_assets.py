@@ -7,6 +7,8 @@ the request path.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import secrets
 import shutil
@@ -110,6 +112,20 @@ async def get_asset(*, asset_id: int, org_id: int | None = None) -> dict:
                                           AssetVersion.created_at)
                       .where(AssetVersion.asset == asset_id).order_by(AssetVersion.number, ascending=False))
     return {"asset": asset, "version": version, "versions": versions}
+
+
+async def version_file_url(*, asset_id: int, number: int, org_id: int, storage, expires_in: int = 300) -> str:
+    """A short-lived link to the file the holder uploaded as version `number` (every version stays
+    retrievable by its holder; buyers get theirs through an entitlement)."""
+    asset = await DataAsset.select(DataAsset.holder).where(DataAsset.id == asset_id).first()
+    if asset is None or asset["holder"] != org_id:
+        raise NotFound("asset.not_found", "数据资源不存在")
+    version = await AssetVersion.select(AssetVersion.object_key, AssetVersion.filename).where(
+        (AssetVersion.asset == asset_id) & (AssetVersion.number == number)).first()
+    if version is None or not version["object_key"] or not await asyncio.to_thread(storage.exists,
+                                                                                  version["object_key"]):
+        raise NotFound("delivery.version_missing", "该版本的数据文件不存在")
+    return storage.signed_url(version["object_key"], expires_in=expires_in, filename=version["filename"])
 
 
 async def list_assets(*, org_id: int, page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:

@@ -265,3 +265,23 @@ def test_marks_survive_quoted_headers_and_small_chunks():
     rows = list(csv.reader(io.StringIO(out)))
     assert [marks.strip(c) for c in rows[0]] == ["名称,含逗号", '说明"引号"'] and rows[1] == ["甲", "乙"]
     assert marks.find(out, secret) == [12345] and marks.find(out, b"t" * 32) == []
+
+
+async def test_holder_retrieves_every_version_it_uploaded(client, job_runtime):
+    holder, listing, _ = await _file_listing(job_runtime)
+    await _new_version(holder, listing["asset"], V2, job_runtime)
+    csrf = await login(client, holder)
+    assert csrf
+    resp = await client.get(f"/api/v1/assets/{listing['asset']}/versions/1/file", follow_redirects=False)
+    assert resp.status_code == 303
+    original = await client.get(resp.headers["location"])
+    assert original.status_code == 200 and "面积" not in original.text and "上城区" in original.text
+    resp = await client.get(f"/api/v1/assets/{listing['asset']}/versions/2/file", follow_redirects=True)
+    assert "面积" in resp.text
+    page = await client.get(f"/my/data/{listing['asset']}")
+    assert f"/api/v1/assets/{listing['asset']}/versions/1/file" in page.text
+    assert (await client.get(f"/api/v1/assets/{listing['asset']}/versions/9/file")).status_code == 404
+    # another holder gets nothing, not even a hint that the asset exists
+    client.cookies.clear()
+    await login(client, await make_user(["holder"]))
+    assert (await client.get(f"/api/v1/assets/{listing['asset']}/versions/1/file")).status_code == 404
