@@ -79,6 +79,7 @@ def listing_json(data: dict, *, checklist: list | None = None) -> dict:
         **{k: listing[k] for k in ("id", "title", "summary", "tier", "delivery_mode", "status", "category_path",
                                    "update_cycle", "sharing_type", "open_type", "grade", "public_data",
                                    "registration_code", "quality_score", "row_count", "data_version",
+                                   "pending_version",
                                    "data_updated_at", "min_price_fen", "notice_until", "holder_name",
                                    "status_reason", "listed_at")},
         "asset_id": listing["asset"], "holder_id": listing["holder"],
@@ -150,6 +151,20 @@ async def api_object(request: Request, listing_id: FromPath[int], data: JSONBody
     return {"id": oid}
 
 
+@post("/listings/{listing_id:int}/version/approve", opt=ADMINS, status_code=200,
+      summary="Accept an incompatible new version: it goes on sale and reaches subscribers (admin)")
+async def api_approve_version(request: Request, listing_id: FromPath[int], data: JSONBody[ReasonIn]) -> dict:
+    await service.approve_version(listing_id=listing_id, note=data.reason)
+    return listing_json(await _visible(request, listing_id))
+
+
+@post("/listings/{listing_id:int}/version/reject", opt=ADMINS, status_code=200,
+      summary="Refuse an incompatible new version; the listing keeps the version on sale (admin)")
+async def api_reject_version(request: Request, listing_id: FromPath[int], data: JSONBody[ReasonIn]) -> dict:
+    await service.reject_version(listing_id=listing_id, reason=data.reason)
+    return listing_json(await _visible(request, listing_id))
+
+
 @post("/objections/{objection_id:int}/resolve", opt=ADMINS, status_code=200, summary="Decide an objection (admin)")
 async def api_resolve(objection_id: FromPath[int], data: JSONBody[ResolveIn]) -> dict:
     await service.resolve_objection(objection_id=objection_id, upheld=data.upheld, resolution=data.resolution)
@@ -197,6 +212,7 @@ async def api_quote(request: Request, listing_id: FromPath[int], plan_id: FromQu
 
 
 api_routes = [api_create_listing, api_listing, api_add_plan, api_submit, api_approve, api_reject, api_object,
+              api_approve_version, api_reject_version,
               api_resolve, api_suspend, api_resume, api_delist, api_set_cap, api_quote]
 
 
@@ -242,7 +258,8 @@ async def listing_action(request: Request, listing_id: FromPath[int]) -> Respons
     reason = str(form.get("reason", ""))
     user = request.user
     own = None if _is_admin(request) else user.org_id
-    if action not in ("submit", "approve", "reject", "suspend", "resume", "delist", "revise", "cap"):
+    if action not in ("submit", "approve", "reject", "suspend", "resume", "delist", "revise", "cap",
+                      "approve_version", "reject_version"):
         raise DomainError("listing.action_invalid", "未知的操作")
     if action == "submit" and user.roles & {Role.HOLDER, Role.OPERATOR}:
         await service.submit(listing_id=listing_id, org_id=user.org_id)
@@ -251,6 +268,10 @@ async def listing_action(request: Request, listing_id: FromPath[int]) -> Respons
                               notice_days=request.app.state.settings.listing_notice_days)
     elif action == "reject" and _is_admin(request):
         await service.reject(listing_id=listing_id, reason=reason)
+    elif action == "approve_version" and _is_admin(request):
+        await service.approve_version(listing_id=listing_id, note=reason)
+    elif action == "reject_version" and _is_admin(request):
+        await service.reject_version(listing_id=listing_id, reason=reason)
     elif action == "suspend" and user.roles & {Role.HOLDER, Role.OPERATOR, Role.ADMIN}:
         await service.suspend(listing_id=listing_id, reason=reason, org_id=own)
     elif action == "resume" and user.roles & {Role.HOLDER, Role.OPERATOR, Role.ADMIN}:

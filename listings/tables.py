@@ -142,6 +142,7 @@ class Listing(Table, tablename="listing"):
     quality_score = Integer(default=0)
     row_count = BigInt(default=0)
     data_version = Integer(default=0)  # the asset version on sale
+    pending_version = Integer(default=0)  # a newer version with incompatible changes, waiting for review
     data_updated_at = Timestamptz(null=True, default=None)
     min_price_fen = BigInt(default=0)  # cheapest active plan, for sorting and the price facet
     sample = Text(default="[]")  # JSON rows, masked

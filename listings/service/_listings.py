@@ -438,12 +438,36 @@ async def delist(*, listing_id: int, reason: str, org_id: int | None = None) -> 
 # ---- versions and freshness -------------------------------------------------------------------
 
 
+async def _publish_version(listing: dict, version: dict, sample: list[dict], *, action: str, note: str = "") -> None:
+    """Put a version on sale on a listing (caller's transaction): data, 信息项, quality, sample; the
+    subscribers get it by a job after commit; search and the listing view follow."""
+    profile = json.loads(version["profile"])
+    await Listing.update({
+        Listing.data_version: version["number"], Listing.data_updated_at: version["created_at"],
+        Listing.row_count: version["row_count"], Listing.quality_score: json.loads(version["quality"])["score"],
+        Listing.columns: json.dumps([{"name": c["name"], "type": c.get("type")} for c in profile["columns"]],
+                                    ensure_ascii=False),
+        Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.overdue_since: None,
+        Listing.pending_version: 0, Listing.updated_at: _now(),
+    }).where(Listing.id == listing["id"])
+    await audit.record(action=action, object_type="listing", object_id=listing["id"],
+                       before={"data_version": listing["data_version"]},
+                       after={"data_version": version["number"], **({"note": note} if note else {})})
+    if listing["status"] == ListingStatus.LISTED.value:
+        await version_published(listing_id=listing["id"], version=version["number"])
+    await _reindex(listing["id"])
+
+
 async def on_new_version(*, asset_id: int, version_id: int) -> None:
-    """A newly profiled version: compatible changes go on sale at once, others wait for the holder."""
+    """A newly profiled version: compatible changes go on sale at once (and a draft takes any change);
+    incompatible ones on a listing under review or on sale wait for the platform's review, while buyers
+    keep the version they have."""
     import asyncio
 
+    from listings.service._assets import schema_diff
+
     version = await AssetVersion.select().where(AssetVersion.id == version_id).first()
-    diff = json.loads(version["schema_diff"]) if version["schema_diff"] else {"compatible": True}
+    new_columns = json.loads(version["profile"])["columns"]
     listings = await Listing.select().where((Listing.asset == asset_id) & Listing.status.is_in(
         [ListingStatus.LISTED.value, ListingStatus.SUSPENDED.value, ListingStatus.NOTICE.value,
          ListingStatus.SUBMITTED.value, ListingStatus.DRAFT.value]))
@@ -451,27 +475,67 @@ async def on_new_version(*, asset_id: int, version_id: int) -> None:
         return
     sample = await asyncio.to_thread(_masked_sample, version)
     for listing in listings:
-        if version["number"] <= listing["data_version"]:
+        if version["number"] <= max(listing["data_version"], listing["pending_version"]):
             continue  # an older upload finished after a newer one: never go backwards
-        if not diff.get("compatible", True):
-            await notifications.notify(
-                kind="listing.incompatible_version", organization_id=listing["holder"],
-                subject=f"《{listing['title']}》的新版本结构有不兼容变化，需重新提交审核后才会上架",
-                link=f"/listings/{listing['id']}")
+        # against what buyers of this listing have now, not the previous upload: v2 waiting for review
+        # and a v3 compatible with v2 is still incompatible with the v1 on sale
+        diff = schema_diff(json.loads(listing["columns"]), new_columns)
+        if diff.get("compatible", True) or listing["status"] == ListingStatus.DRAFT.value:
+            async with db.atomic():
+                await _publish_version(listing, version, sample, action="listing.version_published")
             continue
         async with db.atomic():
-            await Listing.update({
-                Listing.data_version: version["number"], Listing.data_updated_at: version["created_at"],
-                Listing.row_count: version["row_count"], Listing.quality_score: json.loads(version["quality"])["score"],
-                Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.overdue_since: None,
-                Listing.updated_at: _now(),
-            }).where(Listing.id == listing["id"])
-            await audit.record(action="listing.version_published", object_type="listing", object_id=listing["id"],
-                               before={"data_version": listing["data_version"]},
-                               after={"data_version": version["number"]})
-            if listing["status"] == ListingStatus.LISTED.value:
-                await version_published(listing_id=listing["id"], version=version["number"])
-        await _reindex(listing["id"])
+            await Listing.update({Listing.pending_version: version["number"], Listing.updated_at: _now()}).where(
+                Listing.id == listing["id"])
+            await audit.record(action="listing.version_pending", object_type="listing", object_id=listing["id"],
+                               after={"version": version["number"], "removed": diff.get("removed", []),
+                                      "retyped": diff.get("retyped", [])})
+            await notifications.notify(
+                kind="listing.incompatible_version", organization_id=listing["holder"],
+                subject=f"《{listing['title']}》的第 {version['number']} 版结构有不兼容变化，已提交平台审核；"
+                        f"审核通过前买方仍使用第 {listing['data_version']} 版",
+                link=f"/listings/{listing['id']}")
+            await _reindex(listing["id"])
+
+
+async def _pending(listing_id: int) -> tuple[dict, dict]:
+    listing = await _listing(listing_id)
+    if not listing["pending_version"]:
+        raise Conflict("listing.no_pending_version", "没有待审核的新版本")
+    version = await AssetVersion.select().where((AssetVersion.asset == listing["asset"])
+                                                & (AssetVersion.number == listing["pending_version"])).first()
+    return listing, version
+
+
+async def approve_version(*, listing_id: int, note: str = "") -> dict:
+    """The platform accepts an incompatible new version: it goes on sale and reaches the subscribers."""
+    import asyncio
+
+    listing, version = await _pending(listing_id)
+    sample = await asyncio.to_thread(_masked_sample, version)
+    async with db.atomic():
+        await _publish_version(listing, version, sample, action="listing.version_approved", note=note.strip())
+        await notifications.notify(kind="listing.version_approved", organization_id=listing["holder"],
+                                   subject=f"《{listing['title']}》第 {version['number']} 版审核通过，已上架",
+                                   link=f"/listings/{listing_id}")
+    return await _listing(listing_id)
+
+
+async def reject_version(*, listing_id: int, reason: str) -> dict:
+    """The platform refuses an incompatible new version; the listing keeps selling the one it had."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("listing.reason_required", "请填写理由")
+    listing, version = await _pending(listing_id)
+    async with db.atomic():
+        await Listing.update({Listing.pending_version: 0, Listing.updated_at: _now()}).where(Listing.id == listing_id)
+        await audit.record(action="listing.version_rejected", object_type="listing", object_id=listing_id,
+                           after={"version": version["number"], "reason": reason})
+        await notifications.notify(kind="listing.version_rejected", organization_id=listing["holder"],
+                                   subject=f"《{listing['title']}》第 {version['number']} 版未通过：{reason}",
+                                   link=f"/listings/{listing_id}")
+        await _reindex(listing_id)
+    return await _listing(listing_id)
 
 
 async def check_freshness(*, now: datetime | None = None) -> dict:
@@ -537,7 +601,10 @@ async def get_listing(*, listing_id: int, viewer_org_id: int | None, viewer_role
 
 
 async def listings_for_review(*, statuses: tuple[str, ...] = ("submitted", "notice")) -> list[dict]:
-    return await Listing.select().where(Listing.status.is_in(list(statuses))).order_by(Listing.id)
+    """Listings waiting for the platform: new ones under review or in notice, and listed ones with an
+    incompatible new version."""
+    return await Listing.select().where(Listing.status.is_in(list(statuses)) | (Listing.pending_version > 0)
+                                        ).order_by(Listing.id)
 
 
 async def listings_of_holder(*, org_id: int) -> list[dict]:

@@ -285,3 +285,50 @@ async def test_holder_retrieves_every_version_it_uploaded(client, job_runtime):
     client.cookies.clear()
     await login(client, await make_user(["holder"]))
     assert (await client.get(f"/api/v1/assets/{listing['asset']}/versions/1/file")).status_code == 404
+
+
+async def test_incompatible_version_waits_for_review_then_reaches_subscribers(client, job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
+                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    # v2 drops a column buyers rely on: not published, buyers keep v1, the platform reviews it
+    dropped = "区划代码,区县,年份\n330102,上城区,2025\n".encode()
+    await _new_version(holder, listing["asset"], dropped, job_runtime)
+    from listings.tables import Listing
+
+    current = await Listing.select().where(Listing.id == listing["id"]).first()
+    assert current["data_version"] == 1 and current["pending_version"] == 2
+    assert not await VersionDelivery.exists().where(VersionDelivery.key == f"{row['id']}:2")
+    assert listing["id"] in [r["id"] for r in await service.listings_for_review()]
+    # v3 is compatible with v2 but still not with the v1 on sale: it replaces v2 in review
+    await _new_version(holder, listing["asset"], "区划代码,区县,年份,备注\n330102,上城区,2025,无\n".encode(),
+                       job_runtime)
+    current = await Listing.select().where(Listing.id == listing["id"]).first()
+    assert current["data_version"] == 1 and current["pending_version"] == 3
+    # wrong role refused; the admin approves through the API
+    csrf = await login(client, holder)
+    resp = await client.post(f"/api/v1/listings/{listing['id']}/version/approve", json={},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 403
+    client.cookies.clear()
+    csrf = await login(client, await make_user(["admin"]))
+    resp = await client.post(f"/api/v1/listings/{listing['id']}/version/approve", json={"reason": "字段调整合理"},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["data_version"] == 3 and body["pending_version"] == 0
+    assert [c["name"] for c in body["columns"]] == ["区划代码", "区县", "年份", "备注"]
+    await job_runtime.drain(timeout=60)
+    assert await VersionDelivery.exists().where(VersionDelivery.key == f"{row['id']}:3")
+    # nothing left to approve; a refused version leaves the listing as it was
+    with pytest.raises(Conflict):
+        await service.approve_version(listing_id=listing["id"])
+    await _new_version(holder, listing["asset"], "区划代码,年份\n330102,2026\n".encode(), job_runtime)
+    with pytest.raises(DomainError):
+        await service.reject_version(listing_id=listing["id"], reason="")
+    await service.reject_version(listing_id=listing["id"], reason="删除区县字段会影响买方")
+    current = await Listing.select().where(Listing.id == listing["id"]).first()
+    assert current["data_version"] == 3 and current["pending_version"] == 0
+    events = {e["action"] for e in await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_type == "listing")}
+    assert {"listing.version_pending", "listing.version_approved", "listing.version_rejected"} <= events
