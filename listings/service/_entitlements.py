@@ -208,6 +208,16 @@ async def revoke(*, entitlement_id: int, reason: str, org_id: int | None = None)
         return row
 
 
+async def tell_buyers(*, listing: dict, kind: str, subject: str) -> int:
+    """Notify every organization holding an active entitlement on a listing (caller's transaction)."""
+    rows = await Entitlement.select(Entitlement.id, Entitlement.buyer).where(
+        (Entitlement.listing == listing["id"]) & (Entitlement.status == EntitlementStatus.ACTIVE.value))
+    for row in rows:
+        await notifications.notify(kind=kind, organization_id=row["buyer"], subject=subject,
+                                   link=f"/my/entitlements/{row['id']}")
+    return len(rows)
+
+
 async def expire_due(*, now: datetime | None = None) -> list[int]:
     """End subscriptions whose term is over (periodic; a second run finds nothing to do)."""
     now = now or _now()

@@ -18,7 +18,7 @@ from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.i18n import N_
 from market.tables import Organization
 from listings import pricing
-from listings.service._entitlements import version_published
+from listings.service._entitlements import tell_buyers, version_published
 from listings.tables import (
     AssetVersion,
     DataAsset,
@@ -407,6 +407,8 @@ async def suspend(*, listing_id: int, reason: str, org_id: int | None = None) ->
     async with db.atomic():
         row = await db.transition(Listing, listing_id, to=ListingStatus.SUSPENDED, action="listing.suspended",
                                   extra={Listing.status_reason: reason}, audit_after={"reason": reason})
+        await tell_buyers(listing=row, kind="listing.suspended",
+                          subject=f"《{row['title']}》暂停销售：{reason}；已获取的版本仍可使用")
         await _reindex(listing_id)
     return row
 
@@ -431,6 +433,8 @@ async def delist(*, listing_id: int, reason: str, org_id: int | None = None) -> 
         row = await db.transition(Listing, listing_id, to=ListingStatus.DELISTED, action="listing.delisted",
                                   extra={Listing.status_reason: (reason or "").strip()},
                                   audit_after={"reason": (reason or "").strip()})
+        await tell_buyers(listing=row, kind="listing.delisted",
+                          subject=f"《{row['title']}》已下架，不再发布新版本；已获取的版本仍可使用")
         await _reindex(listing_id)
     return row
 

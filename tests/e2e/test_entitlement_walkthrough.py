@@ -4,26 +4,12 @@ back to the buyer, in headless Chromium against the real server with the demo lo
 
 from __future__ import annotations
 
-import re
-
 from playwright.async_api import Page, expect
 
-PASSWORD = "demo-2026"
+from ui_steps import login as _login
+from ui_steps import logout as _logout
+
 BUYER_ORG = "浙江安诚财产保险股份有限公司"
-
-
-async def _login(page: Page, email: str) -> None:
-    await page.goto("/login")
-    form = page.locator("form[action='/login']")
-    await form.locator("input[name=email]").fill(email)
-    await form.locator("input[name=password]").fill(PASSWORD)
-    await form.get_by_role("button", name="登录").click()
-    await expect(page.get_by_role("heading", name=re.compile("欢迎"))).to_be_visible()
-
-
-async def _logout(page: Page) -> None:
-    await page.locator("header").get_by_role("button", name="退出").click()
-    await expect(page.locator("main").get_by_role("link", name="登录")).to_be_visible()
 
 
 async def test_browse_the_category_tree(page: Page):

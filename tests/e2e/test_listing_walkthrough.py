@@ -8,24 +8,12 @@ import re
 
 from playwright.async_api import Page, expect
 
-PASSWORD = "demo-2026"
+from ui_steps import login as _login
+from ui_steps import logout as _logout
+
 TABLE = ("区县,区划代码,年份,养老机构数,养老床位数\n"
          "上城区,330102,2024,41,6120\n拱墅区,330105,2024,38,5540\n西湖区,330106,2024,45,7010\n"
          "滨江区,330108,2024,19,2630\n萧山区,330109,2024,66,9870\n余杭区,330110,2024,52,8150\n")
-
-
-async def _login(page: Page, email: str) -> None:
-    await page.goto("/login")
-    form = page.locator("form[action='/login']")
-    await form.locator("input[name=email]").fill(email)
-    await form.locator("input[name=password]").fill(PASSWORD)
-    await form.get_by_role("button", name="登录").click()
-    await expect(page.get_by_role("heading", name=re.compile("欢迎"))).to_be_visible()
-
-
-async def _logout(page: Page) -> None:
-    await page.locator("header").get_by_role("button", name="退出").click()
-    await expect(page.locator("main").get_by_role("link", name="登录")).to_be_visible()
 
 
 async def test_holder_lists_a_table_and_a_buyer_finds_it(page: Page, tmp_path):

@@ -332,3 +332,21 @@ async def test_incompatible_version_waits_for_review_then_reaches_subscribers(cl
     assert current["data_version"] == 3 and current["pending_version"] == 0
     events = {e["action"] for e in await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_type == "listing")}
     assert {"listing.version_pending", "listing.version_approved", "listing.version_rejected"} <= events
+
+
+async def test_buyers_are_told_when_a_listing_is_suspended_or_delisted(job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
+    buyer = await make_user(["buyer"])
+    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
+                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    bystander = await make_user(["buyer"])
+    await service.suspend(listing_id=listing["id"], reason="核查数据来源", org_id=holder["org"]["id"])
+    await service.delist(listing_id=listing["id"], reason="数据停止更新", org_id=holder["org"]["id"])
+    told = await Notification.select(Notification.kind, Notification.organization).where(
+        Notification.kind.is_in(["listing.suspended", "listing.delisted"]))
+    assert sorted(t["kind"] for t in told) == ["listing.delisted", "listing.suspended"]
+    assert {t["organization"] for t in told} == {buyer["org"]["id"]} != {bystander["org"]["id"]}
+    # what was delivered stays retrievable
+    name, chunks = await service.open_download(entitlement_id=row["id"], version=1, org_id=buyer["org"]["id"],
+                                               user_id=buyer["id"])
+    assert "上城区" in b"".join(chunks).decode("utf-8-sig")
