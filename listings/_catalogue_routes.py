@@ -3,6 +3,8 @@ listings at or below the node. Public, like search: buyers browse before logging
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from litestar import Request, Response, get
 from litestar.params import FromQuery
 
@@ -27,8 +29,6 @@ async def catalogue_page(request: Request, path: FromQuery[str] = "", page_no: P
     result = None
     if node["path"]:
         result = await search.search(category=node["path"], sort="quality", page=page_no, page_size=20)
-    from urllib.parse import quote
-
     base = f"/catalogue?path={quote(node['path'])}&" if node["path"] else "/catalogue?"
     return page(request, "listings/catalogue.html", node=node, result=result, page_base=base,
                 paging={"page": result["page"], "pages": result["pages"]} if result else None)

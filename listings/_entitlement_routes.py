@@ -17,7 +17,8 @@ from market.storage import content_disposition
 from market.tables import Role
 from market.web import AUTHENTICATED, page, roles
 
-TAKERS = roles(Role.BUYER, Role.HOLDER, Role.OPERATOR, Role.AGENCY)  # organizations that use data
+TAKER_ROLES = frozenset({Role.BUYER, Role.HOLDER, Role.OPERATOR, Role.AGENCY})  # organizations that use data
+TAKERS = roles(*sorted(TAKER_ROLES))
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 TRACERS = roles(Role.REGULATOR, Role.ADMIN)
 TRACE_LIMIT = 250 * 1024 * 1024
@@ -117,10 +118,9 @@ async def _trace(data: dict) -> list[dict]:
     if file is None or not isinstance(file, UploadFile):
         raise DomainError("upload.no_file", "请选择要上传的文件")
     try:
-        raw = await file.read()
+        found = await service.trace(read=file.read)
     finally:
         await file.close()
-    found = await service.trace(text=raw.decode("utf-8", errors="replace"))
     return [{"mark_id": r["id"], "listing_id": r["listing_id"], "listing_title": r["listing_title"],
              "version": r["version"], "recipient": r["recipient_name"],
              "recipient_credit_code": r["recipient_credit_code"], "purpose": r["purpose"],

@@ -233,9 +233,10 @@ async def listing_page(request: Request, listing_id: FromPath[int], purpose: Fro
             except DomainError:
                 quotes[plan["id"]] = None
     checklist = await service.review_checklist(listing_id) if mine else None
-    takers = {Role.BUYER, Role.HOLDER, Role.OPERATOR, Role.AGENCY}
+    from listings._entitlement_routes import TAKER_ROLES
+
     can_claim = (request.user is not None and data["listing"]["status"] == "listed" and not mine
-                 and bool(request.user.roles & takers))
+                 and bool(request.user.roles & TAKER_ROLES))
     return page(request, "listings/listing.html", listing=view, quotes=quotes, purpose=purpose,
                 purposes=pricing.PURPOSES, checklist=checklist, mine=mine, can_claim=can_claim,
                 zero_quotes=[pid for pid, amount in quotes.items() if amount == 0])

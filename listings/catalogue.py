@@ -125,7 +125,11 @@ def browse(path: str | None, counts: dict[str, int]) -> dict:
     if path and entry is None:
         raise DomainError("catalogue.unknown_category", "没有这个数据分类：{path}", path=path)
     prefix = entry.path if entry else ()
-    known = {" > ".join(e.path) for e in _index().entries.values()}
+    by_path = _index().by_path
+
+    def filed(path: str) -> bool:
+        parts = tuple(p.strip() for p in path.split(" > "))
+        return any(parts[:i] in by_path for i in range(1, len(parts) + 1))
 
     def total(node_path: tuple[str, ...]) -> int:
         joined = " > ".join(node_path)
@@ -135,8 +139,7 @@ def browse(path: str | None, counts: dict[str, int]) -> dict:
     items = [{"name": c["name"], "code": c["code"], "path": " > ".join(prefix + (c["name"],)),
               "count": total(prefix + (c["name"],)), "leaf": not c.get("children")} for c in children]
     crumbs = [{"name": name, "path": " > ".join(prefix[: i + 1])} for i, name in enumerate(prefix)]
-    unfiled = 0 if entry else sum(n for p, n in counts.items() if p not in known
-                                  and not any(p.startswith(k + " > ") for k in known))
+    unfiled = 0 if entry else sum(n for p, n in counts.items() if not filed(p))
     return {"path": " > ".join(prefix), "name": prefix[-1] if prefix else "", "code": entry.code if entry else "",
             "breadcrumb": crumbs, "count": total(prefix) if prefix else sum(counts.values()),
             "children": items, "unfiled": unfiled}

@@ -12,6 +12,7 @@ it survives re-saving. Tools that compare column names exactly should strip U+20
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import hmac
@@ -45,6 +46,33 @@ def find(text: str, secret: bytes) -> list[int]:
         if hmac.compare_digest(payload[_ID_BYTES:], _mac(mark_id, secret)) and mark_id not in found:
             found.append(mark_id)
     return found
+
+
+class Scanner:
+    """`find` over a stream of bytes: chunks are decoded incrementally and a mark cut between two
+    chunks is found in the overlap kept from the previous one."""
+
+    OVERLAP = 2 + 128  # a whole mark, fences included
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._tail = ""
+        self._found: list[int] = []
+
+    def _scan(self, text: str) -> None:
+        window = self._tail + text
+        for mark_id in find(window, self._secret):
+            if mark_id not in self._found:
+                self._found.append(mark_id)
+        self._tail = window[-self.OVERLAP:]
+
+    def feed(self, chunk: bytes) -> None:
+        self._scan(self._decoder.decode(chunk))
+
+    def finish(self) -> list[int]:
+        self._scan(self._decoder.decode(b"", final=True))
+        return self._found
 
 
 def strip(text: str) -> str:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 
-from market import audit, db
+from market import audit, db, identity
 from market.errors import DomainError
-from market.tables import Organization
 from listings import pricing
 from listings.service._assets import _owned_asset, _now
 from listings.service._listings import _latest_done_version, create_listing, submit
@@ -27,7 +26,7 @@ async def suggestion(*, asset_id: int, org_id: int) -> dict:
     version = await _latest_done_version(asset_id)
     if version is None:
         raise DomainError("listing.no_data", "数据还没有可用的版本（上传后需要分析完成），不能上架空数据")
-    holder = await Organization.select(Organization.name, Organization.kind).where(Organization.id == org_id).first()
+    holder = await identity.get_organization(org_id)
     profile = json.loads(version["profile"])
     suggested = catalogue.suggest(filename=version["filename"], title=None if asset["title"] == "" else asset["title"],
                                   profile=profile, holder_name=holder["name"], holder_kind=holder["kind"],

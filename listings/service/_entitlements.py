@@ -17,10 +17,10 @@ import calendar
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from market import audit, db, jobs, notifications, runtime
+from market import audit, db, identity, jobs, notifications, runtime
 from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.tables import Organization
 from listings import marks, pricing
+from listings.service import _listings  # imports this module first: use its attributes at call time only
 from listings.tables import (
     AssetVersion,
     DataAsset,
@@ -58,10 +58,7 @@ async def _get(entitlement_id: int) -> dict:
 
 
 async def _listing(listing_id: int) -> dict:
-    row = await Listing.select().where(Listing.id == listing_id).first()
-    if row is None:
-        raise NotFound("listing.not_found", "上架记录不存在")
-    return row
+    return await _listings._listing(listing_id)
 
 
 def needs_approval(listing: dict, plan: dict) -> bool:
@@ -111,15 +108,13 @@ async def _check_request(listing: dict, plan: dict | None, org_id: int) -> None:
 async def claim(*, listing_id: int, plan_id: int, purpose: str, purpose_note: str, org_id: int,
                 user_id: int) -> dict:
     """A buyer takes a listing whose price for the declared purpose is zero."""
-    from listings.service._listings import current_cap
-
     listing = await _listing(listing_id)
     plan = await PricePlan.select().where((PricePlan.id == plan_id) & (PricePlan.listing == listing_id)).first()
     await _check_request(listing, plan, org_id)
     note = (purpose_note or "").strip()
     if len(note) < MIN_NOTE:
         raise DomainError("entitlement.note_required", "请说明数据的具体用途（至少 {n} 个字）", n=MIN_NOTE)
-    cap = await current_cap(listing_id) if listing["public_data"] else None
+    cap = await _listings.current_cap(listing_id) if listing["public_data"] else None
     price = pricing.quote(pricing.spec_from_row(plan), purpose=purpose, cap_fen=cap)
     if price.amount > 0:
         raise DomainError("entitlement.paid_plan", "该方案按所选用途需付费 {price}，请通过订单购买",
@@ -301,14 +296,15 @@ async def detail(*, entitlement_id: int, org_id: int, roles: frozenset[str] = fr
                   "delivered_at": deliveries[v["number"]]["created_at"] if v["number"] in deliveries else None,
                   "downloads": deliveries[v["number"]]["downloads"] if v["number"] in deliveries else 0}
                  for v in versions if reaches(entitlement, v["number"], listing["data_version"], now)]
+    asset = await DataAsset.select(DataAsset.grade, DataAsset.personal).where(DataAsset.id == listing["asset"]).first()
     return {"entitlement": entitlement, "listing": listing, "plan": plan, "versions": reachable,
-            "downloadable": _file_refusal(listing, None) is None}
+            "downloadable": _file_refusal(listing, asset) is None}
 
 
 async def of_buyer(*, org_id: int) -> list[dict]:
     return await Entitlement.select(
         *Entitlement.all_columns(), Entitlement.listing.title.as_alias("listing_title"),
-        Entitlement.listing.tier.as_alias("listing_tier"), Entitlement.listing.data_version.as_alias("data_version"),
+        Entitlement.listing.tier.as_alias("listing_tier"),
         Entitlement.plan.name.as_alias("plan_name"),
     ).where(Entitlement.buyer == org_id).order_by(Entitlement.id, ascending=False)
 
@@ -321,12 +317,12 @@ async def requests_of_holder(*, org_id: int, statuses: tuple[str, ...] = ("pendi
     ).where((Entitlement.listing.holder == org_id) & Entitlement.status.is_in(list(statuses))).order_by(Entitlement.id)
 
 
-def _file_refusal(listing: dict, asset: dict | None) -> DomainError | None:
+def _file_refusal(listing: dict, asset: dict) -> DomainError | None:
     """Why this listing's data may not leave as a file, or None."""
     if listing["delivery_mode"] != "file":
         return DomainError("delivery.not_file", "该数据以 {mode} 方式交付，不提供文件下载",
                            mode=listing["delivery_mode"])
-    if listing["grade"] != "general" or (asset is not None and (asset["grade"] != "general" or asset["personal"])):
+    if listing["grade"] != "general" or asset["grade"] != "general" or asset["personal"]:
         # regraded since listing, or personal data: 重要数据 and personal information leave only as
         # aggregates, models or verification results
         return DomainError("delivery.grade_forbids_file", "重要数据或个人信息不以文件形式交付")
@@ -350,7 +346,7 @@ async def open_download(*, entitlement_id: int, version: int, org_id: int, user_
         & (AssetVersion.profile_status == ProfileStatus.DONE.value)).first()
     if row is None or not row["prepared_key"]:
         raise NotFound("delivery.version_missing", "该版本的数据文件不存在")
-    buyer = await Organization.select(Organization.credit_code).where(Organization.id == org_id).first()
+    buyer = await identity.get_organization(org_id)
     now = _now()
     async with db.atomic():
         mark_rows = await DeliveryMark.insert(DeliveryMark(
@@ -371,11 +367,14 @@ async def open_download(*, entitlement_id: int, version: int, org_id: int, user_
     return filename, marks.mark_csv(chunks, marks.stamp(mark_id, secret))
 
 
-async def trace(*, text: str) -> list[dict]:
-    """Who received the file this text came from: every verified mark found in it."""
-    secret = runtime.settings().secret_key.encode()
+async def trace(*, read) -> list[dict]:
+    """Who received the file being read (`read(n)` → bytes, b"" at the end): every verified mark in it.
+    The file is scanned in chunks, never held whole."""
+    scanner = marks.Scanner(runtime.settings().secret_key.encode())
+    while chunk := await read(1 << 20):
+        scanner.feed(chunk)
     out = []
-    for mark_id in marks.find(text, secret):
+    for mark_id in scanner.finish():
         row = await DeliveryMark.select(
             *DeliveryMark.all_columns(), DeliveryMark.recipient.name.as_alias("recipient_name"),
             DeliveryMark.entitlement.listing.title.as_alias("listing_title"),

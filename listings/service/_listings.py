@@ -13,10 +13,9 @@ import itertools
 import json
 from datetime import datetime, timedelta, timezone
 
-from market import audit, db, notifications, runtime
+from market import audit, db, identity, notifications, runtime
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.i18n import N_
-from market.tables import Organization
 from listings import pricing
 from listings.service._entitlements import tell_buyers, version_published
 from listings.tables import (
@@ -121,8 +120,7 @@ async def create_listing(*, asset_id: int, org_id: int, tier: str, delivery_mode
             raise DomainError("listing.no_plan", "请至少设置一个价格方案")
         for spec in plans:
             pricing.validate_plan(spec, tier=tier)
-        holder = await Organization.select(Organization.name, Organization.kind).where(
-            Organization.id == org_id).first()
+        holder = await identity.get_organization(org_id)
         profile = json.loads(version["profile"])
         sample = await asyncio.to_thread(_masked_sample, version)
         rows = await Listing.insert(Listing(
@@ -383,8 +381,7 @@ async def close_notices(*, now: datetime | None = None) -> list[int]:
             continue  # waits for the platform to decide the objection
         async with db.atomic():
             listing = await _listing(listing_id)
-            org = await Organization.select(Organization.region_code).where(
-                Organization.id == listing["holder"]).first()
+            org = await identity.get_organization(listing["holder"])
             code = listing["registration_code"] or registration_code(listing, org["region_code"], now)
             await db.transition(Listing, listing_id, to=ListingStatus.LISTED, action="listing.listed",
                                 extra={Listing.registration_code: code, Listing.listed_at: now},

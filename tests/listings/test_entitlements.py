@@ -350,3 +350,13 @@ async def test_buyers_are_told_when_a_listing_is_suspended_or_delisted(job_runti
     name, chunks = await service.open_download(entitlement_id=row["id"], version=1, org_id=buyer["org"]["id"],
                                                user_id=buyer["id"])
     assert "上城区" in b"".join(chunks).decode("utf-8-sig")
+
+
+def test_scanner_finds_a_mark_cut_across_chunks():
+    secret = b"s" * 32
+    data = ("列一,列二" + marks.stamp(77, secret) + "\r\n甲,乙\r\n" + "丙,丁\r\n" * 1000).encode()
+    for size in (1, 7, 64, 4096):
+        scanner = marks.Scanner(secret)
+        for i in range(0, len(data), size):
+            scanner.feed(data[i:i + size])
+        assert scanner.finish() == [77], size
