@@ -104,7 +104,7 @@ def asset_out(data: dict) -> AssetOut:
     if version and version["error"]:
         err = json.loads(version["error"])
         error = translate(err["message"], **(err.get("params") or {}))
-    from listings.masking import mask
+    from listings.profiling.masking import mask
 
     columns = []
     for col in (profile or {}).get("columns", []):

@@ -77,8 +77,8 @@ class AssetVersion(Table, tablename="asset_version"):
     error_code = Varchar(length=60, default="")
     error = Text(default="")  # JSON {message, params}: translated when shown
     profile = Text(default="")  # JSON from listings.profiling
-    classification = Text(default="")  # JSON from listings.classification
-    quality = Text(default="")  # JSON from listings.quality
+    classification = Text(default="")  # JSON from listings.profiling.classification
+    quality = Text(default="")  # JSON from listings.profiling.quality
     schema_diff = Text(default="")  # JSON, against the previous version
     created_at = Timestamptz(default=TimestamptzNow())
     profiled_at = Timestamptz(null=True, default=None)

@@ -123,7 +123,7 @@ async def test_id_vectors_file(holder_client, job_runtime):
 
 
 async def test_residents_flagged_personal_and_masked(holder_client, job_runtime, tmp_path):
-    from listings.residents import generate_residents
+    from listings.demo.residents import generate_residents
 
     path = tmp_path / "residents.csv"
     generate_residents(path, 500)
@@ -214,7 +214,7 @@ async def test_other_holder_cannot_see_asset(client, job_runtime):
 
 
 async def test_api_masks_personal_values(holder_client, job_runtime, tmp_path):
-    from listings.residents import generate_residents
+    from listings.demo.residents import generate_residents
 
     path = tmp_path / "residents.csv"
     generate_residents(path, 300)

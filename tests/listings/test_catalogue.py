@@ -83,7 +83,7 @@ MOE = {"row_count": 2919, "columns": [
     col("办学层次", "category", distinct=2, top=[("本科", 1300), ("专科", 1600)]),
     col("备注", "category", nulls=2100, distinct=3, top=[("民办", 780), ("中外合作办学", 10)])]}
 
-# listings.residents.generate_residents: 姓名, 性别, 出生日期, 身份证号, 手机号, 住址, 参保状态
+# listings.demo.residents.generate_residents: 姓名, 性别, 出生日期, 身份证号, 手机号, 住址, 参保状态
 RESIDENTS = {"row_count": 500, "columns": [
     col("姓名", "text", "person_name", distinct=480, top=[("张伟", 3)]),
     col("性别", "category", distinct=2, top=[("男", 251), ("女", 249)]),
@@ -198,7 +198,7 @@ def test_tree_nodes_are_well_formed():
 def test_tree_has_the_expected_branches_and_cycle_hints(path, cycle):
     choices = dict(catalogue.category_choices())
     assert path in choices
-    node = catalogue._index().entries[choices[path]].node
+    node = catalogue._tree._index().entries[choices[path]].node
     assert node.get("update_cycle") == cycle
 
 

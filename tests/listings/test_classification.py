@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from listings.classification import GRADES, classify, may_list
-from listings.masking import mask, mask_rows
+from listings.profiling.classification import GRADES, classify, may_list
+from listings.profiling.masking import mask, mask_rows
 from listings.profiling import profile_csv
-from listings.residents import generate_residents
+from listings.demo.residents import generate_residents
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric, uscc
 
-from listings import demo_tables as demo_module
-from listings.demo_tables import DemoTable, demo_tables
+from listings.demo import tables as demo_module
+from listings.demo.tables import DemoTable, demo_tables
 
 HOLDERS = {"holder", "institution", "operator", "agency"}
 TIERS = ("raw", "cleaned", "product")

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from factories import login, make_listing, make_user
-from listings import marks, pricing, service
+from listings import pricing, service
+from listings.entitlements import marks
 from listings.tables import DeliveryMark, Entitlement, VersionDelivery
 from market import runtime
 from market.audit import verify

@@ -17,7 +17,7 @@ from stdnum.cn import ric, uscc
 
 from listings import profiling
 from listings.profiling import profile_csv, region_codes, ric_is_valid, uscc_is_valid
-from listings.residents import generate_residents
+from listings.demo.residents import generate_residents
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 

@@ -1,6 +1,6 @@
 """The catalogue's service API (re-exported from private modules, one per domain idea)."""
 
-from listings.service._assets import (  # noqa: F401
+from listings.assets.service import (  # noqa: F401
     ALLOWED_SUFFIXES,
     GRADES,
     MAX_UPLOAD_BYTES,
@@ -12,14 +12,14 @@ from listings.service._assets import (  # noqa: F401
     upload,
     version_file_url,
 )
-from listings.service._demands import (  # noqa: F401
+from listings.demand.service import (  # noqa: F401
     answer_demand,
     close_demand,
     get_demand,
     list_demands,
     post_demand,
 )
-from listings.service._listings import (  # noqa: F401
+from listings.publication.service import (  # noqa: F401
     NOTICE_DAYS,
     add_plan,
     approve,
@@ -49,8 +49,8 @@ from listings.service._listings import (  # noqa: F401
     submit,
     suspend,
 )
-from listings.service._confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
-from listings.service._entitlements import (  # noqa: F401,E402
+from listings.catalogue.confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
+from listings.entitlements.service import (  # noqa: F401,E402
     claim,
     decide,
     deliver_version,
@@ -62,5 +62,5 @@ from listings.service._entitlements import (  # noqa: F401,E402
     revoke,
     trace,
 )
-from listings.service._entitlements import detail as entitlement_detail  # noqa: F401,E402
-from listings.service._entitlements import of_buyer as entitlements_of_buyer  # noqa: F401,E402
+from listings.entitlements.service import detail as entitlement_detail  # noqa: F401,E402
+from listings.entitlements.service import of_buyer as entitlements_of_buyer  # noqa: F401,E402

@@ -1,4 +1,4 @@
-"""Demo catalogue for `market demo`: the generated tables of listings.demo_tables, uploaded,
+"""Demo catalogue for `market demo`: the generated tables of listings.demo.tables, uploaded,
 profiled, catalogued and listed at their tiers through the same services a holder uses, so the
 demo shows what the product really does (including GBK files, title rows and masked personal data).
 Idempotent: a table whose asset already exists for its holder is skipped.
@@ -60,7 +60,7 @@ async def _category(table, asset_id: int, org_id: int) -> str:
 
 
 async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[str, int]) -> list[str]:
-    from listings.demo_tables import demo_tables
+    from listings.demo.tables import demo_tables
     from market import jobs
 
     lines: list[str] = []

@@ -172,7 +172,9 @@ def schema_diff(old_columns: list[dict], new_columns: list[dict]) -> dict:
 
 def run_profile(version_id: int, storage: Storage) -> None:
     """Read, profile, classify and score one version (sync: runs in a worker thread)."""
-    from listings import classification, profiling, quality, reading
+    from listings import profiling, reading
+    from listings.profiling import classification
+    from listings.profiling import quality
     from market.jobs import run_async
 
     version = run_async(AssetVersion.select().where(AssetVersion.id == version_id).first())
@@ -212,7 +214,7 @@ def run_profile(version_id: int, storage: Storage) -> None:
         profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
         verdict = classification.classify(profile)
         run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))
-        from listings.service._listings import on_new_version
+        from listings.publication.service import on_new_version
 
         run_async(on_new_version(asset_id=version["asset"], version_id=version_id))
     finally:

@@ -1,10 +1,10 @@
-"""Routes of the catalogue: upload, asset pages and API."""
+"""Routes of data assets: upload, asset pages, versions, grade, catalogue confirmation."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 import msgspec
 
-from listings import _demand_routes, _entitlement_routes, _listing_routes, service
+from listings import service
 from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
 from market.errors import DomainError
 from market.money import Money, MoneyError
@@ -22,12 +22,6 @@ from market.web import page, page_params, paginated, roles
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 
 
-def _search_routes() -> list:
-    """Search handlers declare their full paths (/api/v1/search and /search), so they mount at the root."""
-    from listings._catalogue_routes import catalogue_routes
-    from listings._search_controllers import search_routes
-
-    return [*search_routes, *catalogue_routes]
 VIEWERS = roles(Role.HOLDER, Role.OPERATOR, Role.ADMIN, Role.REGULATOR)
 UPLOAD_LIMIT = service.MAX_UPLOAD_BYTES + 1024 * 1024  # the file plus the multipart envelope
 
@@ -130,11 +124,8 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
     return {"listings": [{"id": r["id"], "tier": r["tier"], "status": r["status"]} for r in created]}
 
 
-api_router = Router(path="/api/v1", route_handlers=[
-    api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade, api_suggestion,
-    api_confirm,
-    *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes
-], tags=["catalogue"])
+api_routes = [api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade,
+              api_suggestion, api_confirm]
 
 
 # ---- pages -------------------------------------------------------------------------------
@@ -231,10 +222,5 @@ async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
     return Redirect(f"/listings/{created[0]['id']}")
 
 
-page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
-                                               asset_status_fragment, grade_submit, confirm_page, confirm_submit,
-                                               *_listing_routes.page_routes, *_demand_routes.page_routes,
-                                               *_entitlement_routes.page_routes,
-                                               *_search_routes()])
-
-router = Router(path="/", route_handlers=[api_router, page_router])
+page_routes = [my_data_page, upload_page, upload_submit, asset_page, asset_status_fragment, grade_submit, confirm_page,
+               confirm_submit]

@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 
 from market import audit, db, identity, jobs, notifications, runtime
 from market.errors import Conflict, DomainError, Forbidden, NotFound
-from listings import marks, pricing
-from listings.service import _listings  # imports this module first: use its attributes at call time only
+from listings import pricing
+from listings.entitlements import marks
+from listings.publication import service as _listings  # imports this module first: use its attributes at call time only
 from listings.tables import (
     AssetVersion,
     DataAsset,

@@ -9,7 +9,7 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 
 from listings import catalogue, search
-from listings._search_controllers import PageNo
+from listings.controllers._search import PageNo
 from market.web import PUBLIC, page
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from listings._reading_errors import ReadError, human_size
+from listings.reading._errors import ReadError, human_size
 
 SNIFF_BYTES = 64 * 1024
 JSON_MAX_BYTES = 50 * 1024**2

@@ -233,7 +233,7 @@ async def listing_page(request: Request, listing_id: FromPath[int], purpose: Fro
             except DomainError:
                 quotes[plan["id"]] = None
     checklist = await service.review_checklist(listing_id) if mine else None
-    from listings._entitlement_routes import TAKER_ROLES
+    from listings.controllers._entitlements import TAKER_ROLES
 
     can_claim = (request.user is not None and data["listing"]["status"] == "listed" and not mine
                  and bool(request.user.roles & TAKER_ROLES))

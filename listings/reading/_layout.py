@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
-from listings._reading_errors import ReadError
-from listings._reading_sources import Source
+from listings.reading._errors import ReadError
+from listings.reading._sources import Source
 
 SAMPLE_ROWS = 200
 HEADER_SCAN = 15

@@ -46,12 +46,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from listings import _view_cache
+from listings.publication import view_cache as _view_cache
 from listings.tables import DeliveryMode, Listing, ListingStatus, Tier
 from market import db
 from market.errors import DomainError
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"  # listings/data
 REFRESH_SECONDS = 1.0  # how long another process's listing change may take to show in this one
 SNAPSHOT_MAX_AGE = 3600.0  # rebuild the snapshot from the listing table this often whatever the log says
 CACHE_ENTRIES = 2000  # answers kept per process (each is a page of items and the facets)

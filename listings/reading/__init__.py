@@ -23,9 +23,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from listings import _reading_sources as sources
-from listings._reading_errors import ReadError, human_size
-from listings._reading_layout import MISSING_MARKERS, write_table
+from listings.reading import _sources as sources
+from listings.reading._errors import ReadError, human_size
+from listings.reading._layout import MISSING_MARKERS, write_table
 
 __all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
 

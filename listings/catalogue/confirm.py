@@ -11,8 +11,8 @@ import json
 from market import audit, db, identity
 from market.errors import DomainError
 from listings import pricing
-from listings.service._assets import _owned_asset, _now
-from listings.service._listings import _latest_done_version, create_listing, submit
+from listings.assets.service import _owned_asset, _now
+from listings.publication.service import _latest_done_version, create_listing, submit
 from listings.tables import DataAsset
 
 DEFAULT_DELIVERY = {"raw": "sandbox", "cleaned": "api", "product": "api"}
