@@ -64,3 +64,4 @@ from listings.service._entitlements import (  # noqa: F401,E402
 )
 from listings.service._entitlements import detail as entitlement_detail  # noqa: F401,E402
 from listings.service._entitlements import of_buyer as entitlements_of_buyer  # noqa: F401,E402
+from listings.service._todo import buyer_todo, caps_todo, holder_todo, review_todo  # noqa: F401,E402
