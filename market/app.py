@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from market import db, identity, jobs
+from market import db, home, identity, jobs
 from market.config import Settings
 from market.i18n import current_locale, gettext, ngettext
 from market.money import Money
@@ -35,6 +35,17 @@ def _routers() -> list:
     from market.controllers import router as market_router
 
     return [market_router, listings_router]
+
+
+def _home_panels() -> home.HomePanels:
+    """What the home page shows each role: every package hands its panels over here, so market never
+    imports the packages above it."""
+    from listings.home import panels as listings_panels
+
+    panels = home.HomePanels()
+    listings_panels.register(panels)  # the work queues first; market's organization and audit panels after
+    home.register(panels)
+    return panels
 
 
 def _fen_filter(amount: int | None) -> str:
@@ -61,7 +72,7 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
     runtime.configure(settings)
     storage = runtime.storage()
 
-    state = State({"settings": settings, "storage": storage, "jobs": None})
+    state = State({"settings": settings, "storage": storage, "jobs": None, "home_panels": _home_panels()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar):

@@ -196,7 +196,9 @@ async def home(request: Request) -> Response:
     principal = request.user
     if principal is None:
         return page(request, "market/landing.html")
-    return page(request, "market/home.html", roles=sorted(principal.roles))
+    panels = request.app.state.get("home_panels")
+    todo = await panels.for_principal(principal) if panels else []
+    return page(request, "market/home.html", roles=sorted(principal.roles), todo=todo)
 
 
 @get("/login", opt=PUBLIC, include_in_schema=False)

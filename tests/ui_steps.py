@@ -21,3 +21,18 @@ async def login(page: Page, email: str) -> None:
 async def logout(page: Page) -> None:
     await page.locator("header").get_by_role("button", name="退出").click()
     await expect(page.locator("main").get_by_role("link", name="登录")).to_be_visible()
+
+
+async def nav(page: Page, name: str) -> None:
+    """Follow a link of the top bar by its label, opening the phone menu and the dropdown group
+    that hold it, as a person would."""
+    header = page.locator("header")
+    button = header.locator(".menu-button")
+    if await button.is_visible() and await header.locator("details.menu[open]").count() == 0:
+        await button.click()
+    link = header.get_by_role("link", name=name, exact=True)
+    if not await link.is_visible():
+        # `has` is queried inside each group; the link is hidden until its group opens
+        inner = page.get_by_role("link", name=name, exact=True, include_hidden=True)
+        await header.locator("details.navgroup").filter(has=inner).locator("summary").click()
+    await link.click()

@@ -8,6 +8,7 @@ from playwright.async_api import Page, expect
 
 from ui_steps import login as _login
 from ui_steps import logout as _logout
+from ui_steps import nav
 
 BUYER_ORG = "浙江安诚财产保险股份有限公司"
 
@@ -24,7 +25,7 @@ async def test_browse_the_category_tree(page: Page):
 async def test_request_approve_download_and_trace(page: Page, tmp_path):
     # the holder checks the declared use of the waiting request and approves it
     await _login(page, "holder@demo.cn")
-    await page.locator("header").get_by_role("link", name="使用申请").click()
+    await nav(page, "使用申请")
     row = page.get_by_test_id("requests").locator("tr", has_text="家庭医生签约")
     await expect(row).to_contain_text(BUYER_ORG)
     await row.get_by_role("button", name="同意").click()
@@ -33,7 +34,7 @@ async def test_request_approve_download_and_trace(page: Page, tmp_path):
 
     # the buyer sees it active and downloads the version it reaches
     await _login(page, "buyer@demo.cn")
-    await page.locator("header").get_by_role("link", name="已获取的数据").click()
+    await nav(page, "已获取的数据")
     await page.get_by_role("link", name="杭州市家庭医生签约服务情况（月度）").click()
     await expect(page.get_by_test_id("entitlement-status")).to_have_attribute("data-status", "active")
     async with page.expect_download() as info:
@@ -48,7 +49,7 @@ async def test_request_approve_download_and_trace(page: Page, tmp_path):
 
     # the regulator traces the file back to the buyer
     await _login(page, "regulator@demo.cn")
-    await page.locator("header").get_by_role("link", name="文件溯源").click()
+    await nav(page, "文件溯源")
     await page.locator("input[type=file]").set_input_files(str(path))
     await page.get_by_role("button", name="溯源").click()
     await expect(page.get_by_test_id("trace")).to_contain_text(BUYER_ORG)
