@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 import msgspec
 
-from listings import _demand_routes, _entitlement_routes, _listing_routes, service
+from listings import _demand_routes, _encoding_routes, _entitlement_routes, _listing_routes, service
 from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
 from market.errors import DomainError
 from market.money import Money, MoneyError
@@ -133,7 +133,8 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
 api_router = Router(path="/api/v1", route_handlers=[
     api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade, api_suggestion,
     api_confirm,
-    *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes
+    *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes,
+    *_encoding_routes.api_routes,
 ], tags=["catalogue"])
 
 
@@ -179,7 +180,7 @@ async def asset_status_fragment(request: Request, asset_id: FromPath[int]) -> Re
     """htmx polls this while profiling runs; it stops polling once the status is final."""
     data = asset_out(await service.get_asset(asset_id=asset_id, org_id=_scope_org(request)))
     response = page(request, "listings/_status.html", asset=data)
-    if data.profile_status in ("done", "failed"):
+    if data.profile_status in ("done", "failed", "encoding"):
         response.headers["HX-Refresh"] = "true"
     return response
 
@@ -234,7 +235,7 @@ async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
 page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
                                                asset_status_fragment, grade_submit, confirm_page, confirm_submit,
                                                *_listing_routes.page_routes, *_demand_routes.page_routes,
-                                               *_entitlement_routes.page_routes,
+                                               *_entitlement_routes.page_routes, *_encoding_routes.page_routes,
                                                *_search_routes()])
 
 router = Router(path="/", route_handlers=[api_router, page_router])

@@ -49,6 +49,7 @@ from listings.service._listings import (  # noqa: F401
     submit,
     suspend,
 )
+from listings.service._encoding import choose_encoding  # noqa: F401,E402
 from listings.service._confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
 from listings.service._entitlements import (  # noqa: F401,E402
     claim,
