@@ -44,8 +44,10 @@ async def choose_encoding(*, asset_id: int, org_id: int, encoding: str, version:
     async with db.atomic():
         asset = await _owned_asset(asset_id, org_id)
         number = version if version is not None else asset["current_version"]
+        # a number beyond the column's range would fail in the database instead of being simply not there
         row = await AssetVersion.select().where(
-            (AssetVersion.asset == asset_id) & (AssetVersion.number == number)).first()
+            (AssetVersion.asset == asset_id) & (AssetVersion.number == number)).first() \
+            if 0 < number < 2**31 else None
         if row is None:
             raise NotFound("asset.version_not_found", "该数据资源没有这个版本")
         if row["profile_status"] != ProfileStatus.NEEDS_ENCODING.value:
