@@ -49,6 +49,7 @@ from listings.publication.service import (  # noqa: F401
     submit,
     suspend,
 )
+from listings.assets.encoding import choose_encoding  # noqa: F401,E402
 from listings.catalogue.confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
 from listings.entitlements.service import (  # noqa: F401,E402
     claim,

@@ -17,11 +17,14 @@ class ProfileStatus(StatusEnum):
     RUNNING = "running"  # the job is reading and profiling the table
     DONE = "done"  # profile, classification and quality report are available
     FAILED = "failed"  # the file could not be read; `error` says why and what to do
+    NEEDS_ENCODING = "encoding"  # the text encoding is uncertain: the holder chooses among the candidates shown
 
 
 set_transitions(ProfileStatus, {
     ProfileStatus.PENDING: {ProfileStatus.RUNNING, ProfileStatus.FAILED},
-    ProfileStatus.RUNNING: {ProfileStatus.DONE, ProfileStatus.FAILED},
+    ProfileStatus.RUNNING: {ProfileStatus.DONE, ProfileStatus.FAILED, ProfileStatus.NEEDS_ENCODING},
+    # the holder chose an encoding: profiling starts again with it
+    ProfileStatus.NEEDS_ENCODING: {ProfileStatus.PENDING},
     # a job that died mid-way is retried from the start (profiling is idempotent)
     ProfileStatus.FAILED: {ProfileStatus.PENDING},
 })
@@ -68,7 +71,8 @@ class AssetVersion(Table, tablename="asset_version"):
     delimiter = Varchar(length=4, default="")
     header_row = Integer(null=True, default=None)
     header_rows = Integer(default=1)
-    reading = Text(default="{}")  # JSON: skipped rows, unit, missing markers, group column, sheet, warnings
+    reading = Text(default="{}")  # JSON: skipped rows, unit, missing markers, group column, sheet, warnings;
+    # while the encoding is uncertain: encoding_candidates [{encoding, score, rows}], then the holder's encoding_choice
     columns = Text(default="[]")  # JSON list of column names
     row_count = BigInt(default=0)
     profile_status = Varchar(length=10, choices=ProfileStatus, default=ProfileStatus.PENDING.value, index=True)

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from market import audit, db, jobs
 from market.errors import DomainError, Forbidden, NotFound
 from market.storage import Storage
+from listings.assets import encoding as _encoding
 from listings.tables import AssetVersion, DataAsset, ProfileStatus
 
 MAX_UPLOAD_BYTES = 250 * 1024 * 1024
@@ -180,6 +181,8 @@ def run_profile(version_id: int, storage: Storage) -> None:
     version = run_async(AssetVersion.select().where(AssetVersion.id == version_id).first())
     if version is None or version["profile_status"] == ProfileStatus.DONE.value:
         return  # already done: a redelivered job does nothing
+    if version["profile_status"] == ProfileStatus.NEEDS_ENCODING.value:
+        return  # waiting for the holder to choose the encoding; the choice sends the job again
     if version["profile_status"] == ProfileStatus.RUNNING.value:
         # a previous attempt died mid-way; start over (every step below overwrites its output)
         pass
@@ -197,7 +200,12 @@ def run_profile(version_id: int, storage: Storage) -> None:
                 fh.write(chunk)
         run_async(_set_progress(version_id, 0.05, "reading"))
         try:
-            prepared = reading.prepare(src, workdir / "out", filename=version["filename"])
+            prepared = reading.prepare(src, workdir / "out", filename=version["filename"],
+                                       encoding=_encoding.chosen_encoding(version))
+        except reading.EncodingQuestion as question:
+            # the file stays: it is read again once the holder has chosen
+            run_async(_encoding.ask_encoding(version_id, question.candidates))
+            return
         except reading.ReadError as exc:
             run_async(_fail(version_id, exc.code, exc.message, getattr(exc, "params", {}) or {}))
             # nothing half-made stays behind: the unreadable file goes, the reason stays on the version
@@ -243,6 +251,8 @@ async def _finish(version_id: int, version: dict, prepared, prepared_key: str, p
     diff = schema_diff(json.loads(previous["profile"])["columns"], profile["columns"]) if previous else None
     reading_info = {k: getattr(prepared, k) for k in ("skipped_rows", "unit", "missing_markers", "group_column",
                                                       "sheet", "warnings")}
+    if _encoding.chosen_encoding(version):
+        reading_info["encoding_choice"] = _encoding.chosen_encoding(version)  # chosen by the holder, not detected
     async with db.atomic():
         await AssetVersion.update({
             AssetVersion.prepared_key: prepared_key, AssetVersion.format: prepared.format,

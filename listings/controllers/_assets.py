@@ -170,7 +170,7 @@ async def asset_status_fragment(request: Request, asset_id: FromPath[int]) -> Re
     """htmx polls this while profiling runs; it stops polling once the status is final."""
     data = asset_out(await service.get_asset(asset_id=asset_id, org_id=_scope_org(request)))
     response = page(request, "listings/_status.html", asset=data)
-    if data.profile_status in ("done", "failed"):
+    if data.profile_status in ("done", "failed", "encoding"):
         response.headers["HX-Refresh"] = "true"
     return response
 

@@ -2,9 +2,9 @@
 
 Holders do not know what GBK or a delimiter is, so everything is detected from the content (the file name's
 extension only breaks ties): the container (XLSX zip, legacy XLS OLE2, JSON, text), the text encoding (BOM,
-UTF-8, GBK/GB18030), the delimiter, title/unit rows above the header, one- or two-row headers or none, group
-rows inside the data, missing-value markers. The output loads as-is with DuckDB
-`read_csv(path, header=true, all_varchar=true)`.
+UTF-8, GBK/GB18030 or Big5 judged by plausibility, the holder choosing when that is uncertain), the delimiter,
+title/unit rows above the header, one- or two-row headers or none, group rows inside the data, missing-value
+markers. The output loads as-is with DuckDB `read_csv(path, header=true, all_varchar=true)`.
 
 Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row by row) and XLSX
 (openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole. Big delimited text files
@@ -12,7 +12,8 @@ Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row
 are copied as bytes, and the row loop handles the rest (see _reading_layout; any doubt and the loop does it all).
 
 Helpers live in private modules: _reading_errors (messages), _reading_sources (formats → raw rows),
-_reading_layout (header detection, naming, the copy).
+_reading_encoding (which text encoding, or the question to the holder), _reading_layout (header detection, naming,
+the copy).
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from listings.reading import _sources as sources
+from listings.reading._encoding import CODECS as ENCODINGS
+from listings.reading._encoding import EncodingQuestion, codec_of, judge, sample_after_ascii
 from listings.reading._errors import ReadError, human_size
 from listings.reading._layout import MISSING_MARKERS, write_table
 
-__all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
+__all__ = ["ENCODINGS", "EncodingQuestion", "FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError",
+           "prepare"]
 
 OUTPUT_NAME = "table.csv"
 # from this size on, a delimited text file takes the fast copy (below it, the row loop takes well under a second)
@@ -49,7 +53,7 @@ _OTHER_BINARY = (  # magic bytes of files people upload by mistake
 @dataclass
 class PreparedTable:
     format: str  # "csv", "tsv", "xlsx", "xls", "json", "geojson"
-    encoding: str | None  # "utf-8", "utf-8-sig", "gbk", "gb18030" ("utf-16" for Excel's Unicode text); None for xlsx/xls
+    encoding: str | None  # a key of ENCODINGS ("utf-8", "gbk", "big5", "utf-16" …); None for xlsx/xls
     delimiter: str | None  # ",", "\t", ";", "|" for text tables, else None
     header_row: int | None  # 0-based raw index of the (last) header row; None when headerless (and for JSON keys)
     header_rows: int  # 0 headerless, 1, or 2 (two-row merged header); JSON/GeoJSON keys count as 1
@@ -65,13 +69,15 @@ class PreparedTable:
 
 
 def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5,
-            fast: bool | None = None) -> PreparedTable:
+            fast: bool | None = None, encoding: str | None = None) -> PreparedTable:
     """Read the upload at `src` (originally called `filename`) into `workdir`/table.csv.
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
     wrote is left in `workdir` (and `workdir` itself is removed if this call created it and it is empty).
     `fast`: the fast copy for a delimited text file (the result is the same either way): None = for files of
     FAST_MIN_BYTES or more, True = for any size, False = never.
+    `encoding`: the text encoding the holder chose (one of ENCODINGS) after an EncodingQuestion; without it the
+    encoding is detected, and EncodingQuestion (candidates with their first rows) is raised when it is uncertain.
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()
@@ -79,7 +85,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     final = workdir / OUTPUT_NAME
     part = workdir / (OUTPUT_NAME + ".part")
     try:
-        table = _prepare(src, part, filename, max_bytes, fast)
+        table = _prepare(src, part, filename, max_bytes, fast, encoding)
         os.replace(part, final)
         table.csv_path = final
         return table
@@ -94,7 +100,8 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
         raise
 
 
-def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None) -> PreparedTable:
+def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None,
+             chosen: str | None = None) -> PreparedTable:
     size = src.stat().st_size
     if size == 0:
         raise ReadError("read.empty")
@@ -116,7 +123,7 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
                 raise ReadError("read.format", what=what)
         if fast is None:
             fast = size >= FAST_MIN_BYTES
-        return _prepare_text(src, out, head, complete, size, ext, fast)
+        return _prepare_text(src, out, head, complete, size, ext, fast, chosen)
     try:
         written = write_table(source, out)
     finally:
@@ -146,8 +153,11 @@ def _check_xlsx(src: Path) -> None:
 
 
 def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str,
-                  fast: bool) -> PreparedTable:
-    encoding, codec = sources.detect_encoding(head, complete)
+                  fast: bool, chosen: str | None = None) -> PreparedTable:
+    if chosen:
+        encoding, codec = chosen, codec_of(chosen)
+    else:
+        encoding, codec = sources.detect_encoding(head, complete)
     text = sources.decode_head(head, codec, complete)
     start = text.lstrip("\ufeff \t\r\n")
     if not start:
@@ -172,10 +182,13 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
             written = write_table(source, out, fast=fast)
             break
         except UnicodeDecodeError:
-            if codec == "utf-8" and head.isascii():
-                # the first 64 KB were plain ASCII, a Chinese GBK text comes later
-                encoding, codec = "gb18030", "gb18030"
-                extra = ["文件开头是纯英文数字，后面才出现中文，编码按 GB18030 识别，请核对中文是否显示正常"]
+            if codec == "utf-8" and head.isascii() and not chosen:
+                # the first 64 KB were plain ASCII, Chinese text in another encoding comes later: judge that part
+                sample, to_end = sample_after_ascii(src, len(head), sources.SNIFF_BYTES)
+                encoding, codec = judge(sample, to_end)
+                # only a sample was judged: GB18030 also decodes any GBK character further on
+                encoding = "gb18030" if encoding == "gbk" else encoding
+                extra = [f"文件开头是纯英文数字，后面才出现中文，编码按 {encoding.upper()} 识别，请核对中文是否显示正常"]
                 continue
             raise ReadError("read.encoding",
                             detail=f"文件开头是 {encoding}，后面却出现了无法识别的字符，可能混用了几种编码") from None

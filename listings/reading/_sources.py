@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from listings.reading import _encoding as _reading_encoding
 from listings.reading._errors import ReadError, human_size
 
 SNIFF_BYTES = 64 * 1024
@@ -45,19 +46,20 @@ class Source:
 # --- text: encoding and delimiter -------------------------------------------------------------------------------
 
 def detect_encoding(head: bytes, complete: bool) -> tuple[str, str]:
-    """(reported encoding, codec to decode with) from the first bytes, in a fixed order: BOM, UTF-8, GBK/GB18030."""
+    """(reported encoding, codec to decode with) from the first bytes: BOM, UTF-8, then GBK/GB18030 or Big5 judged
+    by plausibility (_reading_encoding; raises EncodingQuestion when the holder must choose)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "utf-16"  # Excel's “Unicode 文本”
     if b"\x00" in head:
+        found = _reading_encoding.utf16_without_bom(head, complete)
+        if found:
+            return found
         raise ReadError("read.format", what="这是一个二进制文件（不是文本表格，也不是 Excel 文件）")
     if _decodes(head, "utf-8", complete):
         return "utf-8", "utf-8"
-    if _decodes(head, "gb18030", complete):
-        # decode with GB18030 (a superset of GBK) in any case; report what a person would call it
-        return ("gbk" if _decodes(head, "gbk", complete) else "gb18030"), "gb18030"
-    raise ReadError("read.encoding", detail="既不是 UTF-8，也不是 GBK/GB18030")
+    return _reading_encoding.judge(head, complete)
 
 
 def _decodes(data: bytes, codec: str, complete: bool) -> bool:
