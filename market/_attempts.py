@@ -26,7 +26,7 @@ log = logging.getLogger("market.jobs")
 ROW = (OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.queue_name, OutboxMessage.kwargs,
        OutboxMessage.sent_at, OutboxMessage.sends, OutboxMessage.claimed_until, OutboxMessage.done_at,
        OutboxMessage.status, OutboxMessage.attempt_started_at, OutboxMessage.attempt_owner,
-       OutboxMessage.attempt_beat_at, OutboxMessage.attempts, OutboxMessage.deaths)
+       OutboxMessage.attempt_beat_at, OutboxMessage.attempts)
 NO_ATTEMPT = {OutboxMessage.attempt_started_at: None, OutboxMessage.attempt_owner: "",
               OutboxMessage.attempt_beat_at: None}
 
@@ -105,15 +105,6 @@ async def begin(outbox_id: int) -> bool:
         OutboxMessage.id == outbox_id, OutboxMessage.attempt_started_at.is_null(),
         OutboxMessage.status == OutboxStatus.ACTIVE.value)
     return won == 1
-
-
-async def release_after_death(row: dict) -> bool:
-    """Give a dead attempt's job one more chance: sent again at once, its death counted."""
-    return await db.rowcount_update(
-        OutboxMessage, {**NO_ATTEMPT, OutboxMessage.deaths: OutboxMessage.deaths + 1, OutboxMessage.sent_at: None,
-                        OutboxMessage.claimed_until: None},
-        OutboxMessage.id == row["id"], OutboxMessage.attempts == row["attempts"],
-        OutboxMessage.attempt_started_at.is_not_null(), OutboxMessage.done_at.is_null()) == 1
 
 
 async def done(outbox_id: int) -> None:

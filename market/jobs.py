@@ -155,11 +155,11 @@ async def _set_aside(row: dict, reason: str) -> bool:
     return True
 
 
-async def _begin_attempt(outbox_id: int) -> bool:
+async def _begin_attempt(outbox_id: int, job_name: str) -> bool:
     """Record the attempt before the job runs; False: do not run it (done, dead, running elsewhere)."""
     row = await OutboxMessage.select(*_attempts.ROW).where(OutboxMessage.id == outbox_id).first()
-    if row is None:
-        log.warning("message for unknown outbox row %s ignored", outbox_id)
+    if row is None or row["actor_name"] != job_name:  # a stale message from before a database reset
+        log.warning("message of %s for outbox row %s ignored: no such job there", job_name, outbox_id)
         return False
     if row["done_at"] is not None or row["status"] != OutboxStatus.ACTIVE.value:
         return False  # a late duplicate of a finished or set-aside job
@@ -172,23 +172,18 @@ async def _begin_attempt(outbox_id: int) -> bool:
 
 
 async def _reap_owner(owner: str) -> None:
-    """The process `owner` died with attempts in flight. An attempt that was alone there killed it:
-    set it aside. Attempts that were running together cannot be told apart, so each is sent again
-    once, and set aside if its process dies again (a poisonous job costs at most two crashes, and
-    the jobs that merely ran beside it are not lost)."""
+    """The process `owner` died with attempts in flight: each of them is set aside. Which one killed
+    it cannot be told when several ran together, and sending any of them again risks the crash loop;
+    one that merely ran beside the culprit waits on the admin page to be requeued (a periodic job is
+    enqueued again at its next tick anyway)."""
     rows = await (OutboxMessage.select(*_attempts.ROW)
                   .where(OutboxMessage.attempt_owner == owner, OutboxMessage.attempt_started_at.is_not_null(),
                          OutboxMessage.done_at.is_null(), OutboxMessage.status == OutboxStatus.ACTIVE.value)
                   .order_by(OutboxMessage.id))
-    if not rows or any(_attempt_alive(r) for r in rows):
+    if any(_attempt_alive(r) for r in rows):
         return
     for row in rows:
-        if len(rows) == 1 or row["deaths"]:
-            await _set_aside(row, "process_died")
-        elif await _attempts.release_after_death(row):
-            log.warning("job %s (outbox %s) sent again: its process died while it ran beside others",
-                        row["actor_name"], row["id"])
-    nudge()
+        await _set_aside(row, "process_died")
 
 
 async def _attempt_failed(outbox_id: int, error: str) -> bool:
@@ -212,7 +207,7 @@ def _make_runner(spec: JobSpec) -> Callable:
         if outbox_id is None:  # sent by hand, outside the outbox: nothing to account to
             _call(spec, kwargs)
             return
-        if not run_async(_begin_attempt(outbox_id)):
+        if not run_async(_begin_attempt(outbox_id, spec.name)):
             return
         beat = asyncio.run_coroutine_threadsafe(
             _attempts.heartbeat(outbox_id, _policy().job_heartbeat_seconds), _loop)

@@ -167,7 +167,6 @@ class OutboxMessage(Table, tablename="outbox_message"):
     attempt_beat_at = Timestamptz(null=True, default=None)  # the attempt's last heartbeat
     attempts = Integer(default=0)  # attempts started
     failures = Integer(default=0)  # attempts that raised
-    deaths = Integer(default=0)  # attempts whose process died (beside others: which one killed it is unknown)
     dead_reason = Varchar(length=40, default="")  # process_died / failed_repeatedly / never_acknowledged
     dead_at = Timestamptz(null=True, default=None)
 

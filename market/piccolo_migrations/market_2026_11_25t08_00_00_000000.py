@@ -151,27 +151,6 @@ async def forwards():
     manager.add_column(
         table_class_name="OutboxMessage",
         tablename="outbox_message",
-        column_name="deaths",
-        db_column_name="deaths",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="OutboxMessage",
-        tablename="outbox_message",
         column_name="dead_reason",
         db_column_name="dead_reason",
         column_class_name="Varchar",

@@ -198,27 +198,29 @@ async def test_attempt_of_a_live_process_is_neither_resent_nor_set_aside(job_run
     assert (row["status"], row["sends"]) == ("active", 1) and calls == []
 
 
-async def test_jobs_that_died_together_get_one_more_chance(job_runtime, probe_job):
-    """Which of two attempts running in a dead process killed it is unknown: both are sent again;
-    one that dies a second time is set aside, the innocent one just runs."""
+async def test_jobs_in_flight_on_a_machine_gone_silent_are_set_aside(job_runtime, probe_job):
+    """Attempts of a process on another machine, silent for longer than its heartbeats allow, are
+    all set aside: which of them killed it is unknown, and sending any again risks the crash loop."""
     calls, hooked, state = probe_job
     state["fail"] = False
     jobs.bind_actors(job_runtime.broker)
     ids = [await jobs.enqueue("tests.probe", thing=n) for n in (1, 2)]
-    now = datetime.now(timezone.utc)
-    for oid in ids:
-        await OutboxMessage.update({OutboxMessage.attempt_started_at: now, OutboxMessage.attempt_beat_at: now,
-                                    OutboxMessage.attempt_owner: "gone|pid:[1]|999999999|1",
-                                    OutboxMessage.attempts: 1, OutboxMessage.sent_at: now,
-                                    OutboxMessage.sends: 1}).where(OutboxMessage.id == oid)
-    # another machine's process: judged by its heartbeat, here long silent
-    silent = now - timedelta(seconds=10 * job_runtime.settings.job_heartbeat_seconds)
-    await OutboxMessage.update({OutboxMessage.attempt_beat_at: silent, OutboxMessage.attempt_started_at: silent}).where(
-        OutboxMessage.id.is_in(ids))
+    silent = datetime.now(timezone.utc) - timedelta(seconds=10 * job_runtime.settings.job_heartbeat_seconds)
+    await OutboxMessage.update({OutboxMessage.attempt_started_at: silent, OutboxMessage.attempt_beat_at: silent,
+                                OutboxMessage.attempt_owner: "another-boot|pid:[1]|4242|100",
+                                OutboxMessage.attempts: 1, OutboxMessage.sent_at: silent,
+                                OutboxMessage.sends: 1}).where(OutboxMessage.id.is_in(ids))
+    # one of them still beats: the process lives, nothing happens
+    await OutboxMessage.update({OutboxMessage.attempt_beat_at: datetime.now(timezone.utc)}).where(
+        OutboxMessage.id == ids[1])
+    await job_runtime.dispatcher.run_once()
+    rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(ids)).order_by(OutboxMessage.id)
+    assert [r["status"] for r in rows] == ["active", "active"]
+    await OutboxMessage.update({OutboxMessage.attempt_beat_at: silent}).where(OutboxMessage.id == ids[1])
     await job_runtime.drain(timeout=30)
     rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(ids)).order_by(OutboxMessage.id)
-    assert [(r["status"], r["deaths"], r["done_at"] is not None) for r in rows] == [("active", 1, True)] * 2
-    assert sorted(c["thing"] for c in calls) == [1, 2] and hooked == []
+    assert [(r["status"], r["dead_reason"]) for r in rows] == [("dead", "process_died")] * 2
+    assert calls == [] and sorted(h[0]["thing"] for h in hooked) == [1, 2]
 
 
 def test_a_silent_attempt_elsewhere_is_judged_by_its_heartbeat():
