@@ -401,9 +401,12 @@ class JobRuntime:
             await asyncio.to_thread(self.worker.stop)
             # attempts this process began and a clean stop cut short did not kill it: give them back
             # to the dispatcher (sent again later) instead of letting the next start set them aside
-            await OutboxMessage.update(dict(_attempts.NO_ATTEMPT)).where(
-                OutboxMessage.attempt_owner == _attempts.owner(), OutboxMessage.done_at.is_null(),
-                OutboxMessage.status == OutboxStatus.ACTIVE.value)
+            try:
+                await OutboxMessage.update(dict(_attempts.NO_ATTEMPT)).where(
+                    OutboxMessage.attempt_owner == _attempts.owner(), OutboxMessage.done_at.is_null(),
+                    OutboxMessage.status == OutboxStatus.ACTIVE.value)
+            except Exception:  # the database is gone too: the next start will judge these attempts
+                log.warning("could not release this process's unfinished attempts", exc_info=True)
         await asyncio.to_thread(self.broker.close)
 
     async def drain(self, timeout: float = 30.0) -> None:
