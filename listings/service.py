@@ -4,6 +4,7 @@ from listings.assets.service import (  # noqa: F401
     ALLOWED_SUFFIXES,
     GRADES,
     MAX_UPLOAD_BYTES,
+    abandon_profile,
     correct_grade,
     get_asset,
     list_assets,

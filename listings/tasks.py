@@ -5,7 +5,15 @@ from __future__ import annotations
 from market import jobs, runtime
 
 
-@jobs.job(name="listings.profile_version", queue="profiling", max_retries=2, time_limit_ms=60 * 60 * 1000)
+async def _profile_set_aside(kwargs: dict, reason: str) -> None:
+    """The profiling job was dead-lettered (its attempt killed the process, or it kept failing)."""
+    from listings import service
+
+    await service.abandon_profile(version_id=kwargs["version_id"], reason=reason)
+
+
+@jobs.job(name="listings.profile_version", queue="profiling", max_retries=2, time_limit_ms=60 * 60 * 1000,
+          on_dead_letter=_profile_set_aside)
 def profile_version(version_id: int) -> None:
     """Read, profile, classify and score an uploaded version (safe to run twice)."""
     from listings import service

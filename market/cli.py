@@ -1,4 +1,4 @@
-"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, config."""
+"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, jobs, config."""
 
 from __future__ import annotations
 
@@ -186,6 +186,43 @@ def cmd_audit_verify(args) -> None:
     raise SystemExit(asyncio.run(main()))
 
 
+def cmd_jobs(args) -> None:
+    """Dead letters from the command line: the site may be down when an operator needs them."""
+    import json
+
+    from market import db, dead_letters
+    from market.context import Actor, acting_as
+    from market.errors import DomainError
+
+    settings = _prepare(_settings())
+
+    async def main() -> None:
+        await db.start(settings)
+        try:
+            with acting_as(Actor(label="cli")):
+                if args.jobs_command == "dead":
+                    rows, total = await dead_letters.list_dead(page=1, page_size=200)
+                    for r in rows:
+                        print(f"#{r['id']}  {r['job']}  {json.dumps(r['arguments'], ensure_ascii=False)}  "
+                              f"reason={r['reason']} sends={r['sends']} failures={r['failures']} "
+                              f"at={r['dead_at']:%Y-%m-%d %H:%M:%S}  {r['last_error'][:200]}")
+                    print(f"{total} dead job(s)")
+                elif args.jobs_command == "requeue":
+                    row = await dead_letters.requeue(args.id)
+                    print(f"requeued #{row['id']} {row['job']}")
+                else:
+                    row = await dead_letters.discard(args.id)
+                    print(f"discarded #{row['id']} {row['job']}")
+        finally:
+            await db.stop()
+
+    try:
+        asyncio.run(main())
+    except DomainError as exc:
+        print(f"error: {exc.code}: {exc.message.format(**exc.params)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def cmd_config(args) -> None:
     settings = _settings()
     for var, default in settings_table():
@@ -219,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit chain tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the whole hash chain").set_defaults(func=cmd_audit_verify)
+    jobs_p = sub.add_parser("jobs", help="dead letters: jobs set aside after killing their process or failing")
+    jobs_sub = jobs_p.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("dead", help="list dead jobs").set_defaults(func=cmd_jobs)
+    for name, what in (("requeue", "send a dead job again (audited)"), ("discard", "drop a dead job (audited)")):
+        p = jobs_sub.add_parser(name, help=what)
+        p.add_argument("id", type=int)
+        p.set_defaults(func=cmd_jobs)
     sub.add_parser("config", help="print the effective configuration").set_defaults(func=cmd_config)
     return parser
 

@@ -57,6 +57,11 @@ class Settings:
     outbox_poll_seconds: float = 0.5
     # a job sent but not acknowledged after this long is sent again (the worker may have died)
     outbox_redeliver_seconds: int = 900
+    # a job whose attempts failed this many times is set aside as a dead letter (an admin may requeue it)
+    job_max_failures: int = 3
+    # a running attempt writes a heartbeat this often; one silent for 4 beats, whose process cannot be
+    # checked from here (another machine), is taken for dead and its job set aside
+    job_heartbeat_seconds: float = 15.0
     listing_notice_days: int = 5  # 公示期 of a listing before it goes on sale
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
     log_level: str = "INFO"
@@ -135,6 +140,10 @@ class Settings:
             raise ConfigError(f"MARKET_DEFAULT_LOCALE must be zh or en (got {s.default_locale!r})")
         if s.password_profile not in ("rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"):
             raise ConfigError(f"MARKET_PASSWORD_PROFILE is not a known argon2 profile (got {s.password_profile!r})")
+        if s.job_max_failures < 1:
+            raise ConfigError(f"MARKET_JOB_MAX_FAILURES must be at least 1 (got {s.job_max_failures})")
+        if s.job_heartbeat_seconds <= 0:
+            raise ConfigError(f"MARKET_JOB_HEARTBEAT_SECONDS must be positive (got {s.job_heartbeat_seconds})")
         if not s.is_sqlite and not s.secret_key:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 
 from market import audit, identity
+from market._dead_letter_routes import router as dead_letter_router
 from market.errors import DomainError, NotFound
 from market.storage import content_disposition
 from market.schemas import (
@@ -344,4 +345,4 @@ page_router = Router(path="/", route_handlers=[
     api_keys_revoke, orgs_page, orgs_verify, audit_page, signed_file,
 ])
 
-router = Router(path="/", route_handlers=[api_router, page_router])
+router = Router(path="/", route_handlers=[api_router, page_router, dead_letter_router])

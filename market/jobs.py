@@ -6,6 +6,13 @@
 - `Dispatcher` (in every `market serve` and `market worker`) sends committed rows to the broker and
   resends rows whose job never reported done (a worker crashed), so no job is lost. Jobs are
   therefore delivered at least once: every job must be idempotent.
+- Each attempt is recorded on its outbox row BEFORE the job runs (`attempt_started_at`, its owner
+  process, a heartbeat) and cleared when it reports done or failed. A job whose attempt killed its
+  process (found by the next delivery or by any dispatcher: the owner is gone, or silent), or that
+  failed `MARKET_JOB_MAX_FAILURES` times, is set aside as a dead letter (`status = dead`): never sent
+  again by itself, so one poisonous upload cannot put the site into a crash loop. Its spec's
+  `on_dead_letter(kwargs, reason)` lets the owning package record why on its object; a platform
+  admin requeues or discards it (`market.dead_letters`).
 - Periodic jobs are enqueued by the dispatcher; a compare-and-set on `schedule_run` lets exactly one
   process win each tick.
 - Async jobs run on the process's own event loop (the web app's in `market serve`), so they share
@@ -19,20 +26,22 @@ import importlib
 import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from market import db
+from market import _attempts, db, dead_letters
 from market.config import Settings
-from market.tables import OutboxMessage, ScheduleRun
+from market.tables import OutboxMessage, OutboxStatus, ScheduleRun
 
 log = logging.getLogger("market.jobs")
 
-MAX_SENDS = 5  # a job that failed this many deliveries stays in the outbox with its last error
+MAX_SENDS = 5  # a job sent this often without finishing is set aside
+# an attempt whose process cannot be checked from here is dead after this many silent heartbeats
+_SILENT_BEATS = 4
 
 
 @dataclass(frozen=True)
@@ -43,18 +52,23 @@ class JobSpec:
     max_retries: int
     time_limit_ms: int
     every_seconds: int | None = None  # periodic
+    # async (kwargs, reason) called once the job is set aside, so the owning package can record why
+    # on its object; reason is one of dead_letters.REASONS. Must be idempotent and not raise.
+    on_dead_letter: Callable[[dict, str], Awaitable[None]] | None = None
 
 
 _registry: dict[str, JobSpec] = {}
 
 
 def job(*, name: str | None = None, queue: str = "default", max_retries: int = 3,
-        time_limit_ms: int = 30 * 60 * 1000, every_seconds: int | None = None):
+        time_limit_ms: int = 30 * 60 * 1000, every_seconds: int | None = None,
+        on_dead_letter: Callable[[dict, str], Awaitable[None]] | None = None):
     """Register a job. Its keyword arguments must be JSON values (ids, not objects)."""
 
     def deco(fn: Callable) -> Callable:
         spec_name = name or f"{fn.__module__}.{fn.__name__}"
-        _registry[spec_name] = JobSpec(spec_name, fn, queue, max_retries, time_limit_ms, every_seconds)
+        _registry[spec_name] = JobSpec(spec_name, fn, queue, max_retries, time_limit_ms, every_seconds,
+                                       on_dead_letter)
         fn.job_name = spec_name
         return fn
 
@@ -75,6 +89,12 @@ def _name(target: Callable | str) -> str:
 _nudge: Callable[[], None] | None = None
 
 
+def nudge() -> None:
+    """Ask this process's dispatcher to look at the outbox now (no-op where none runs)."""
+    if _nudge is not None:
+        _nudge()
+
+
 async def enqueue(target: Callable | str, **kwargs) -> int:
     """Record a job in the current transaction; it is sent after commit."""
     name = _name(target)
@@ -92,6 +112,11 @@ async def enqueue(target: Callable | str, **kwargs) -> int:
 # ---- running jobs ---------------------------------------------------------------------------
 
 _loop: asyncio.AbstractEventLoop | None = None
+_settings: Settings | None = None  # the running JobRuntime's: failure limit, heartbeat
+
+
+def _policy() -> Settings:
+    return _settings or Settings()
 
 
 def run_async(awaitable):
@@ -107,28 +132,94 @@ async def _awaited(awaitable):
     return await awaitable
 
 
-async def _mark_done(outbox_id: int) -> None:
-    await OutboxMessage.update({OutboxMessage.done_at: _now(), OutboxMessage.last_error: ""}).where(
-        OutboxMessage.id == outbox_id)
-
-
 async def _mark_failed(outbox_id: int, error: str) -> None:
     await OutboxMessage.update({OutboxMessage.last_error: error[:2000]}).where(OutboxMessage.id == outbox_id)
 
 
+def _attempt_alive(row: dict) -> bool:
+    return _attempts.alive(row, silent_after=_SILENT_BEATS * _policy().job_heartbeat_seconds)
+
+
+async def _set_aside(row: dict, reason: str) -> bool:
+    """Dead-letter the job of this row (if it is still the attempt seen), then run its spec's hook."""
+    if not await dead_letters.mark_dead(row["id"], reason=reason, job=row["actor_name"],
+                                        attempts_seen=row["attempts"] if reason == "process_died" else None):
+        return False  # finished meanwhile, or another process set it aside first
+    log.warning("job %s (outbox %s) set aside: %s", row["actor_name"], row["id"], reason)
+    spec = _registry.get(row["actor_name"])
+    if spec is not None and spec.on_dead_letter is not None:
+        try:
+            await spec.on_dead_letter(json.loads(row["kwargs"]), reason)
+        except Exception:  # the job stays set aside either way; the admin page shows it
+            log.exception("on_dead_letter of %s failed", row["actor_name"])
+    return True
+
+
+async def _begin_attempt(outbox_id: int, job_name: str) -> bool:
+    """Record the attempt before the job runs; False: do not run it (done, dead, running elsewhere)."""
+    row = await OutboxMessage.select(*_attempts.ROW).where(OutboxMessage.id == outbox_id).first()
+    if row is None or row["actor_name"] != job_name:  # a stale message from before a database reset
+        log.warning("message of %s for outbox row %s ignored: no such job there", job_name, outbox_id)
+        return False
+    if row["done_at"] is not None or row["status"] != OutboxStatus.ACTIVE.value:
+        return False  # a late duplicate of a finished or set-aside job
+    if row["attempt_started_at"] is not None:
+        if not _attempt_alive(row):
+            # the previous attempt began and never reported back: it took its process with it
+            await _reap_owner(row["attempt_owner"])
+        return False  # otherwise it is still running elsewhere and this delivery is a duplicate
+    return await _attempts.begin(outbox_id)
+
+
+async def _reap_owner(owner: str) -> None:
+    """The process `owner` died with attempts in flight: each of them is set aside. Which one killed
+    it cannot be told when several ran together, and sending any of them again risks the crash loop;
+    one that merely ran beside the culprit waits on the admin page to be requeued (a periodic job is
+    enqueued again at its next tick anyway)."""
+    rows = await (OutboxMessage.select(*_attempts.ROW)
+                  .where(OutboxMessage.attempt_owner == owner, OutboxMessage.attempt_started_at.is_not_null(),
+                         OutboxMessage.done_at.is_null(), OutboxMessage.status == OutboxStatus.ACTIVE.value)
+                  .order_by(OutboxMessage.id))
+    if any(_attempt_alive(r) for r in rows):
+        return
+    for row in rows:
+        await _set_aside(row, "process_died")
+
+
+async def _attempt_failed(outbox_id: int, error: str) -> bool:
+    """Record a failed attempt; True if that was one too many and the job is now set aside."""
+    failures = await _attempts.failed(outbox_id, error)
+    if failures is None or failures < _policy().job_max_failures:
+        return False
+    row = await OutboxMessage.select(*_attempts.ROW).where(OutboxMessage.id == outbox_id).first()
+    return await _set_aside(row, "failed_repeatedly")
+
+
+def _call(spec: JobSpec, kwargs: dict) -> None:
+    if inspect.iscoroutinefunction(spec.fn):
+        run_async(spec.fn(**kwargs))
+    else:
+        spec.fn(**kwargs)
+
+
 def _make_runner(spec: JobSpec) -> Callable:
     def run(outbox_id: int | None = None, **kwargs):
+        if outbox_id is None:  # sent by hand, outside the outbox: nothing to account to
+            _call(spec, kwargs)
+            return
+        if not run_async(_begin_attempt(outbox_id, spec.name)):
+            return
+        beat = asyncio.run_coroutine_threadsafe(
+            _attempts.heartbeat(outbox_id, _policy().job_heartbeat_seconds), _loop)
         try:
-            if inspect.iscoroutinefunction(spec.fn):
-                run_async(spec.fn(**kwargs))
-            else:
-                spec.fn(**kwargs)
-        except Exception as exc:
-            if outbox_id is not None:
-                run_async(_mark_failed(outbox_id, f"{type(exc).__name__}: {exc}"))
+            _call(spec, kwargs)
+        except BaseException as exc:  # dramatiq's time limit interrupts with a BaseException
+            beat.cancel()
+            if run_async(_attempt_failed(outbox_id, f"{type(exc).__name__}: {exc}")):
+                return  # set aside: no further retries
             raise
-        if outbox_id is not None:
-            run_async(_mark_done(outbox_id))
+        beat.cancel()
+        run_async(_attempts.done(outbox_id))
 
     run.__name__ = spec.name.replace(".", "_")
     return run
@@ -187,13 +278,14 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         await self.tick_periodic()
+        await self.reap()
         now = _now()
         redeliver_before = now - timedelta(seconds=self.settings.outbox_redeliver_seconds)
         candidates = await (
-            OutboxMessage.select(OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.queue_name,
-                                 OutboxMessage.kwargs, OutboxMessage.sent_at, OutboxMessage.claimed_until)
+            OutboxMessage.select(*_attempts.ROW)
+            .where(OutboxMessage.status == OutboxStatus.ACTIVE.value)  # never a dead letter
             .where(OutboxMessage.done_at.is_null())
-            .where(OutboxMessage.sends < MAX_SENDS)
+            .where(OutboxMessage.attempt_started_at.is_null())  # running, or dead and left to reap()
             .where(OutboxMessage.sent_at.is_null() | (OutboxMessage.sent_at < redeliver_before))
             .order_by(OutboxMessage.id).limit(200)
         )
@@ -207,6 +299,9 @@ class Dispatcher:
                 OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until <= now))
             if claim != 1:
                 continue  # another dispatcher took it
+            if row["sends"] >= MAX_SENDS:  # sent again and again without ever finishing
+                await _set_aside(row, "failed_repeatedly" if row["attempts"] else "never_acknowledged")
+                continue
             actor_name = row["actor_name"]
             if actor_name not in self.broker.actors:
                 await _mark_failed(row["id"], f"no such job: {actor_name}")
@@ -221,6 +316,17 @@ class Dispatcher:
             }).where(OutboxMessage.id == row["id"])
             sent += 1
         return sent
+
+    async def reap(self) -> None:
+        """Set aside jobs whose attempt began and whose process is gone (or silent): on the next
+        start after such a crash, the job is not sent again."""
+        rows = await (OutboxMessage.select(*_attempts.ROW)
+                      .where(OutboxMessage.status == OutboxStatus.ACTIVE.value)
+                      .where(OutboxMessage.done_at.is_null())
+                      .where(OutboxMessage.attempt_started_at.is_not_null())
+                      .order_by(OutboxMessage.id))
+        for owner in dict.fromkeys(r["attempt_owner"] for r in rows if not _attempt_alive(r)):
+            await _reap_owner(owner)
 
     async def tick_periodic(self) -> None:
         now = _now()
@@ -273,8 +379,9 @@ class JobRuntime:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        global _loop, _nudge
+        global _loop, _nudge, _settings
         _loop = asyncio.get_running_loop()
+        _settings = self.settings
         _nudge = self.dispatcher.nudge
         if self.with_worker:
             self.worker = dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
@@ -292,6 +399,14 @@ class JobRuntime:
             await self._task
         if self.worker:
             await asyncio.to_thread(self.worker.stop)
+            # attempts this process began and a clean stop cut short did not kill it: give them back
+            # to the dispatcher (sent again later) instead of letting the next start set them aside
+            try:
+                await OutboxMessage.update(dict(_attempts.NO_ATTEMPT)).where(
+                    OutboxMessage.attempt_owner == _attempts.owner(), OutboxMessage.done_at.is_null(),
+                    OutboxMessage.status == OutboxStatus.ACTIVE.value)
+            except Exception:  # the database is gone too: the next start will judge these attempts
+                log.warning("could not release this process's unfinished attempts", exc_info=True)
         await asyncio.to_thread(self.broker.close)
 
     async def drain(self, timeout: float = 30.0) -> None:
@@ -303,6 +418,7 @@ class JobRuntime:
             for queue in list(self.broker.get_declared_queues()):
                 await asyncio.to_thread(self.broker.join, queue, timeout=int(timeout * 1000), **extra)
             pending = await (OutboxMessage.count().where(OutboxMessage.done_at.is_null())
+                             .where(OutboxMessage.status == OutboxStatus.ACTIVE.value)
                              .where(OutboxMessage.sent_at.is_null()))
             if not pending:
                 return

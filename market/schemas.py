@@ -115,3 +115,20 @@ def org_out(row: dict) -> OrganizationOut:
     return OrganizationOut(id=row["id"], name=row["name"], credit_code=row["credit_code"], kind=row["kind"],
                            verification=row["verification"], region_code=row.get("region_code", ""),
                            credit_code_override=bool(row.get("credit_code_override")))
+
+
+class DeadLetterOut(msgspec.Struct):
+    """A job set aside (dead-lettered): never sent again unless an admin requeues it."""
+
+    id: int
+    job: str
+    arguments: dict
+    queue: str
+    sends: int
+    attempts: int  # attempts started
+    failures: int  # attempts that raised
+    last_error: str
+    reason: str  # process_died / failed_repeatedly / never_acknowledged
+    reason_text: str  # the reason in the caller's language
+    created_at: datetime
+    dead_at: datetime | None

@@ -133,6 +133,18 @@ class AuditEvent(Table, tablename="audit_event"):
     hash = Varchar(length=64)
 
 
+class OutboxStatus(StatusEnum):
+    ACTIVE = "active"  # the dispatcher sends it (again) until it is done (done_at)
+    DEAD = "dead"  # set aside: its attempt killed its process or it failed too often; never sent by itself
+    DISCARDED = "discarded"  # a platform admin dropped a dead job
+
+
+set_transitions(OutboxStatus, {
+    OutboxStatus.ACTIVE: {OutboxStatus.DEAD},
+    OutboxStatus.DEAD: {OutboxStatus.ACTIVE, OutboxStatus.DISCARDED},  # requeued or discarded by an admin
+})
+
+
 class OutboxMessage(Table, tablename="outbox_message"):
     """A job recorded in the transaction of the change that caused it, sent after commit."""
 
@@ -147,6 +159,16 @@ class OutboxMessage(Table, tablename="outbox_message"):
     sends = Integer(default=0)
     done_at = Timestamptz(null=True, default=None, index=True)  # the actor finished without error
     last_error = Text(default="")
+    status = Varchar(length=20, choices=OutboxStatus, default=OutboxStatus.ACTIVE.value, index=True)
+    # Written BEFORE the job runs and cleared when it reports done or failed: a redelivery that finds
+    # it set knows an earlier attempt began, and if its process is gone, that the attempt killed it.
+    attempt_started_at = Timestamptz(null=True, default=None)
+    attempt_owner = Varchar(length=120, default="")  # which process runs the attempt (market._attempts)
+    attempt_beat_at = Timestamptz(null=True, default=None)  # the attempt's last heartbeat
+    attempts = Integer(default=0)  # attempts started
+    failures = Integer(default=0)  # attempts that raised
+    dead_reason = Varchar(length=40, default="")  # process_died / failed_repeatedly / never_acknowledged
+    dead_at = Timestamptz(null=True, default=None)
 
 
 class ScheduleRun(Table, tablename="schedule_run"):

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from market import audit, db, jobs
 from market.errors import DomainError, Forbidden, NotFound
+from market.i18n import N_
 from market.storage import Storage
 from listings.assets import encoding as _encoding
 from listings.tables import AssetVersion, DataAsset, ProfileStatus
@@ -227,6 +228,23 @@ def run_profile(version_id: int, storage: Storage) -> None:
         run_async(on_new_version(asset_id=version["asset"], version_id=version_id))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# why profiling was given up when its job was set aside (market.dead_letters reasons)
+_ABANDONED = {
+    "process_died": N_("处理此文件时进程异常终止，已停止重试。请检查文件是否异常（如列数极多、单行极长）后重新上传，"
+                       "或联系平台管理员"),
+    "failed_repeatedly": N_("处理此文件多次出错，已停止重试。请检查文件后重新上传，或联系平台管理员"),
+    "never_acknowledged": N_("处理此文件的任务多次未能开始，已停止重试。请联系平台管理员"),
+}
+
+
+async def abandon_profile(*, version_id: int, reason: str) -> None:
+    """The profiling job was set aside: record why on the version (idempotent; a finished one stays)."""
+    version = await AssetVersion.select(AssetVersion.profile_status).where(AssetVersion.id == version_id).first()
+    if version is None or version["profile_status"] not in (ProfileStatus.PENDING.value, ProfileStatus.RUNNING.value):
+        return
+    await _fail(version_id, f"profile.{reason}", _ABANDONED.get(reason, _ABANDONED["failed_repeatedly"]), {})
 
 
 async def _fail(version_id: int, code: str, message: str, params: dict) -> None:

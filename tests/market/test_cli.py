@@ -86,7 +86,7 @@ async def test_worker_command(settings):
     worker = subprocess.Popen([sys.executable, "-m", "market.cli", "worker"], cwd=ROOT, env=_env(settings),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a condition polled, generous: a loaded machine starts slowly
         delivered = None
         while time.monotonic() < deadline:
             delivered = (await Notification.select().where(Notification.id == nid).first())["delivered_at"]

@@ -16,17 +16,19 @@ from market import db, jobs, notifications
 from market.tables import Notification, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
+_DELIVER = "market.notifications.deliver_notification"
 
 
 async def test_job_runs_after_commit(job_runtime):
     user = await make_user(["buyer"])
     nid = await notifications.notify(kind="test", subject="你好", user_id=user["id"])
-    row = await OutboxMessage.select().first()
-    assert row["actor_name"] == "market.notifications.deliver_notification" and row["sent_at"] is None
+    # the dispatcher also enqueues periodic jobs: read this job's own row, never "the first row"
+    rows = await OutboxMessage.select().where(OutboxMessage.actor_name == _DELIVER)
+    assert len(rows) == 1 and rows[0]["sent_at"] is None
     await job_runtime.drain()
     note = await Notification.select().where(Notification.id == nid).first()
     assert note["delivered_at"] is not None
-    out = await OutboxMessage.select().first()
+    out = await OutboxMessage.select().where(OutboxMessage.id == rows[0]["id"]).first()
     assert out["sent_at"] is not None and out["done_at"] is not None and out["sends"] == 1
 
 
@@ -100,10 +102,11 @@ async def test_unacknowledged_job_is_sent_again(settings, job_runtime):
 
     long_ago = datetime.now(timezone.utc) - timedelta(seconds=settings.outbox_redeliver_seconds + 60)
     await OutboxMessage.update({OutboxMessage.sent_at: long_ago, OutboxMessage.sends: 1}).where(
-        OutboxMessage.actor_name.like("%deliver_notification"))
+        OutboxMessage.actor_name == _DELIVER)
     await job_runtime.drain()
     assert (await Notification.select().where(Notification.id == nid).first())["delivered_at"] is not None
-    row = await OutboxMessage.select().first()
+    # drain() also enqueues the periodic jobs; an unfiltered .first() could read one of them (finding 10)
+    row = await OutboxMessage.select().where(OutboxMessage.actor_name == _DELIVER).first()
     assert row["sends"] == 2 and row["done_at"] is not None
 
 
@@ -138,7 +141,8 @@ async def test_failing_job_keeps_its_error_in_the_outbox(job_runtime):
             await job_runtime.drain(timeout=10)
         except ValueError:
             pass
-        await asyncio.sleep(0.2)
+        # no sleep needed: the runner records the error before it re-raises, and drain() returns only
+        # once the message is settled (on Redis, join() counts unacknowledged messages too)
         row = await OutboxMessage.select().where(OutboxMessage.actor_name == "tests.fails").first()
         assert row["done_at"] is None and "坏数据" in row["last_error"]
     finally:

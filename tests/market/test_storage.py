@@ -412,11 +412,13 @@ def test_local_url_format_and_signature(local_storage: LocalDiskStorage):
 
 def test_local_verify_signed(local_storage: LocalDiskStorage):
     s = local_storage
+    # one clock for signing and checking: a stalled machine must not turn "fresh" into "expired"
     now = time.time()
-    q = {k: v[0] for k, v in parse_qs(urlsplit(s.signed_url("d/f.csv", expires_in=60, filename=CN_NAME)).query).items()}
+    url = s.signed_url("d/f.csv", expires_in=60, filename=CN_NAME, now=now)
+    q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     exp, sig, name = q["expires"], q["sig"], q["filename"]
 
-    s.verify_signed("d/f.csv", exp, sig, name)  # fresh
+    s.verify_signed("d/f.csv", exp, sig, name, now=now)  # fresh
     s.verify_signed("d/f.csv", exp, sig, name, now=int(exp))  # last valid second
     with assert_code("storage.expired"):
         s.verify_signed("d/f.csv", exp, sig, name, now=int(exp) + 1)
