@@ -11,8 +11,9 @@
   sampled non-null values match; a matching column-name hint lowers the bar for identifiers).
 - ``validity``: share of checked non-null values that are valid for the semantic type. Cheap checks
   (patterns, ranges, GB/T 2260 membership) run over every row in SQL; check-digit validation with
-  python-stdnum (GB 32100 credit codes, GB 11643 ID numbers incl. birth date and birth place) runs
-  on a deterministic sample of at most ``sample_size`` non-null values (``checked_count``).
+  python-stdnum (GB 32100 credit codes; GB 11643 ID numbers with a real, non-future birth date and a
+  region code that exists or existed at any time) runs on a deterministic sample of at most
+  ``sample_size`` non-null values (``checked_count``).
 - ``personal`` / ``sensitive`` / ``sensitive_kind`` following GB/T 43697-2024 and GB/T 35273:
   resident IDs, bank cards (16-19 digits, Luhn), health, religion, biometrics, whereabouts and
   minors under 14 (birth dates inside valid ID numbers) are sensitive.
@@ -21,7 +22,8 @@
   正常参保 / 正常 / 正常缴费).
 
 Region codes come from the GB/T 2260 table that python-stdnum ships (stdnum/cn/loc.dat, every
-code that has existed, with its years of validity), never from test data.
+code that has existed, with its years of validity) plus the few it lacks
+(listings/data/gb2260_supplement.tsv), never from test data.
 
 The heavy lifting is SQL: one load, one aggregate pass over all columns, one GROUP BY per column
 (top values and exact distinct counts), plus bounded Python work on the sample.
@@ -201,15 +203,19 @@ def region_table() -> dict[str, list[tuple[int | None, int | None, str]]]:
 
 @functools.lru_cache(maxsize=1)
 def region_codes() -> frozenset[str]:
-    return frozenset(region_table())
+    """Every code that exists or existed in GB/T 2260: stdnum's table plus the few codes it lacks
+    (listings/data/gb2260_supplement.tsv, generated from jionlp by scripts/gb2260_supplement.py)."""
+    extra = Path(__file__).parent / "data" / "gb2260_supplement.tsv"
+    codes = {line.split("\t", 1)[0] for line in extra.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")}
+    return frozenset(region_table()) | codes
 
 
 # ---- identifier validation (python-stdnum's algorithms, without its per-call overhead) -------------
-# stdnum.cn.ric.is_valid looks the birth place up by a linear scan of loc.dat (~0.4 ms per valid
-# number) and stdnum.cn.uscc.is_valid re-cleans the string on every call (~30 us). Profiling checks
-# up to 20,000 values per column, so both are wrapped: the same checks in the same order, with the
-# place lookup cached per (region, birth year). tests/listings/test_profiling.py asserts that the
-# verdicts equal stdnum's on the test vectors and on generated numbers.
+# stdnum.cn.uscc.is_valid re-cleans the string on every call (~30 us) and profiling checks up to
+# 20,000 values per column, so its check is restated here; tests/listings/test_profiling.py asserts
+# the same verdicts as stdnum's. ID numbers use stdnum's check digit but not its birth-place rule
+# (see ric_is_valid).
 _USCC_ALPHABET = uscc._alphabet  # noqa: SLF001 - stdnum's own charset, not a copy
 _USCC_INDEX = {ch: i for i, ch in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -227,15 +233,6 @@ def uscc_is_valid(value: str) -> bool:
     return v[-1] == _USCC_ALPHABET[(31 - total) % 31]
 
 
-@functools.lru_cache(maxsize=65536)
-def _birth_place_ok(code: str, year: int) -> bool:
-    try:
-        ric.get_birth_place(f"{code}{year:04d}01010000")
-        return True
-    except ValidationError:
-        return False
-
-
 def ric_birth_date(value: str) -> _dt.date | None:
     v = value.upper().strip()
     try:
@@ -244,16 +241,25 @@ def ric_birth_date(value: str) -> _dt.date | None:
         return None
 
 
+EARLIEST_BIRTH_YEAR = 1850  # no one alive (or with a number) was born earlier
+
+
 def ric_is_valid(value: str) -> bool:
-    """Same verdict as stdnum.cn.ric.is_valid: 18 characters, GB 11643 check digit, a real birth date
-    and a birth place code that existed in the birth year."""
+    """A GB 11643 居民身份证号: 18 characters, the check digit right (stdnum.cn.ric.calc_check_digit), a
+    real birth date not in the future, and a region code that exists or existed in GB/T 2260 at ANY time.
+
+    Deliberately not stdnum.cn.ric.is_valid: that also requires the code to have existed in the birth
+    year, but the code is where the number was issued, often years after birth (310115 浦东新区 dates
+    from 1992 and holds people born in 1979), so it refused most numbers of a real register."""
     v = value.upper().strip()
     if len(v) != 18 or not v[:17].isdigit():
         return False
     if v[-1] != ric.calc_check_digit(v):
         return False
     born = ric_birth_date(v)
-    return born is not None and _birth_place_ok(v[:6], born.year)
+    if born is None or born.year < EARLIEST_BIRTH_YEAR or born > _dt.date.today():
+        return False
+    return v[:6] in region_codes()
 
 
 # ---- small helpers ---------------------------------------------------------------------------------
