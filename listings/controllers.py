@@ -13,7 +13,7 @@ from litestar.response import Redirect
 import msgspec
 
 from listings import _demand_routes, _entitlement_routes, _listing_routes, service
-from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
+from listings.schemas import AssetOut, GradeIn, PersonalIn, UploadedOut, asset_out
 from market.errors import DomainError
 from market.money import Money, MoneyError
 from market.tables import Role
@@ -96,6 +96,14 @@ async def api_correct_grade(request: Request, asset_id: FromPath[int], data: JSO
     return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
 
 
+@post("/assets/{asset_id:int}/personal", opt=HOLDERS, status_code=200,
+      summary="Correct whether a column is personal information, with a reason (audited)")
+async def api_correct_personal(request: Request, asset_id: FromPath[int], data: JSONBody[PersonalIn]) -> AssetOut:
+    await service.correct_personal(asset_id=asset_id, org_id=request.user.org_id, column=data.column,
+                                   personal=data.personal, reason=data.reason)
+    return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
+
+
 @get("/assets/{asset_id:int}/suggestion", opt=HOLDERS,
      summary="Catalogue fields the system proposes for the asset, from its profile")
 async def api_suggestion(request: Request, asset_id: FromPath[int]) -> dict:
@@ -132,7 +140,7 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
 
 api_router = Router(path="/api/v1", route_handlers=[
     api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade, api_suggestion,
-    api_confirm,
+    api_confirm, api_correct_personal,
     *_listing_routes.api_routes, *_demand_routes.api_routes, *_entitlement_routes.api_routes
 ], tags=["catalogue"])
 
@@ -192,6 +200,14 @@ async def grade_submit(request: Request, asset_id: FromPath[int]) -> Response:
     return Redirect(f"/my/data/{asset_id}")
 
 
+@post("/my/data/{asset_id:int}/personal", opt=HOLDERS, include_in_schema=False)
+async def personal_submit(request: Request, asset_id: FromPath[int]) -> Response:
+    form = await request.form()
+    await service.correct_personal(asset_id=asset_id, org_id=request.user.org_id, column=str(form.get("column", "")),
+                                   personal=form.get("personal") == "yes", reason=str(form.get("reason", "")))
+    return Redirect(f"/my/data/{asset_id}")
+
+
 @get("/my/data/{asset_id:int}/confirm", opt=HOLDERS, include_in_schema=False)
 async def confirm_page(request: Request, asset_id: FromPath[int]) -> Response:
     from listings import catalogue
@@ -232,7 +248,7 @@ async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
 
 
 page_router = Router(path="/", route_handlers=[my_data_page, upload_page, upload_submit, asset_page,
-                                               asset_status_fragment, grade_submit, confirm_page, confirm_submit,
+                                               asset_status_fragment, grade_submit, personal_submit, confirm_page, confirm_submit,
                                                *_listing_routes.page_routes, *_demand_routes.page_routes,
                                                *_entitlement_routes.page_routes,
                                                *_search_routes()])

@@ -100,8 +100,12 @@ PATTERNS = {
     "person_name": "(?:" + "|".join(COMPOUND_SURNAMES) + f")[{_HAN}]?[{_NAME_END}]"
                    + f"|[{''.join(COMMON_SURNAMES)}][{_HAN}]{{0,2}}[{_NAME_END}]",
     # searched (not full-matched): an organisation's name ends with its kind
+    # (clinics, offices and public venues too: 预防接种门诊, 卫生服务站, 市场监督管理局, 图书馆 …)
     "enterprise_name": r"(?:公司|集团|厂|合作社|事务所|中心|银行|分行|支行|医院|卫生院|卫生室|学校|大学|学院|研究院|研究所"
-                       r"|协会|商会|基金会|商行|幼儿园|小学|中学|委员会|经营部|门市部|营业部|工作室|个体工商户|社区|村委会|居委会|分校)"
+                       r"|协会|商会|基金会|商行|幼儿园|小学|中学|委员会|经营部|门市部|营业部|工作室|个体工商户|社区|村委会|居委会|分校"
+                       r"|门诊|门诊部|诊所|接种室|接种点|医务室|保健院|保健所|保健站|卫生站|卫生所|服务站|工作站|防疫站|监测站|检测站"
+                       r"|药店|药房|局|厅|办公室|办事处|人民政府|法院|检察院|派出所|司法所|税务所|财政所|供电所|图书馆|博物馆|文化馆"
+                       r"|纪念馆|体育馆|美术馆|科技馆|档案馆|少年宫|福利院|敬老院|养老院|疗养院|托儿所|救助站|消防站|大队|支队|信用社)"
                        r"(?:[（(][^）)]{1,12}[)）])?$",  # 中国矿业大学（北京）
     # an administrative level followed by a street-level part: 浙江省杭州市西湖区文三路 90 号
     "address": r"[省市区县旗州盟].*(?:路|街|道|巷|弄|号|村|组|镇|乡|楼|室|栋|幢|大厦|小区|花园|苑|社区)",
@@ -163,6 +167,17 @@ _BOOL_PAIRS = ({"Y", "N"}, {"YES", "NO"}, {"是", "否"}, {"TRUE", "FALSE"}, {"T
                {"√", "×"})
 _BIRTH_HINT = re.compile(r"出生|生日|" + _EN.format("birth|birthday|dob"), re.I)
 _IDENTIFIER_SEMANTIC = frozenset({"resident_id", "mobile", "person_name"})
+# What a row describes decides whether names, addresses and phones in it are personal (see _subject):
+# a header naming the person a row is about, ...
+_PERSON_SUBJECT_HINT = re.compile(r"姓名|名字|户主|患者|居民|公民|申请人|持卡人|参保人|被保险人|就诊人|学生|职工|员工|"
+                                  + _EN.format("full_?name|real_?name|person_?name|patient|resident"), re.I)
+# ... a header naming an organisation or one of its attributes, ...
+_ORG_HINT = re.compile(r"(?:机构|单位|企业|公司|医院|学校|门诊|网点|站点|场所|商户|组织|法人|部门|门店|场馆|诊所)"
+                       r"(?:名称|全称|简称|地址|住所|电话)|^(?:名称|单位|机构|企业)$|"
+                       + _EN.format("org(?:anization)?_?name|company_?name|institution"), re.I)
+# ... and, in an organisation's row, the headers that still hold a person's home or own phone
+_HOME_HINT = re.compile(r"住址|家庭|居住|户籍|现住|户口|" + _EN.format("home"), re.I)
+_ORG_PHONE_HINT = re.compile(r"(?:单位|机构|办公|咨询|服务|值班|门诊|预约|热线|客服|企业|公司|医院|学校|接种)(?:电话|热线|号码)")
 
 
 # ---- GB/T 2260 region codes as python-stdnum ships them --------------------------------------------
@@ -870,9 +885,41 @@ class _Profiler:
             c.minors = True
 
     # -- stage 6: personal / sensitive flags ---------------------------------------------------------------
+    def _subject(self) -> str | None:
+        """What a row describes: "person" (an ID number, or names under a header like 姓名), else
+        "organisation" (a column of organisation names such as 杭州市第一人民医院 or 西湖区北山街道社区卫生服务
+        中心, valid credit codes in the row, or headers like 机构名称/单位地址), else None (unknown: 从严)."""
+        for c in self.cols:
+            if c.semantic == "resident_id" or (c.semantic == "person_name" and _PERSON_SUBJECT_HINT.search(c.name)):
+                return "person"
+        for c in self.cols:
+            if c.semantic == "enterprise_name" and not c.hint("person_name"):
+                return "organisation"
+            if c.semantic == "uscc" and c.checked_count and c.valid_count / c.checked_count >= SEMANTIC_SHARE \
+                    and not getattr(c, "embedded_ids", 0):
+                return "organisation"
+            if _ORG_HINT.search(c.name):
+                return "organisation"
+        return None
+
+    @staticmethod
+    def _about_organisation(c: _Column) -> bool:
+        """In a row describing an organisation: whether this column describes the organisation (its name,
+        address, public phone) rather than a person (法定代表人, 联系人, a home address)."""
+        if c.semantic == "address":
+            return not _HOME_HINT.search(c.name)
+        if c.semantic == "person_name":
+            return not c.hint("person_name")
+        if c.semantic == "mobile":
+            return bool(_ORG_PHONE_HINT.search(c.name))
+        return False
+
     def flags(self) -> None:
-        person_in_table = any(c.semantic in _IDENTIFIER_SEMANTIC for c in self.cols)
-        strong_id = any(c.semantic in ("resident_id", "mobile") for c in self.cols)
+        self.subject = self._subject()
+        for c in self.cols:
+            c.about_organisation = self.subject == "organisation" and self._about_organisation(c)
+        person_in_table = any(c.semantic in _IDENTIFIER_SEMANTIC and not c.about_organisation for c in self.cols)
+        strong_id = any(c.semantic in ("resident_id", "mobile") and not c.about_organisation for c in self.cols)
         for c in self.cols:
             kinds = c.sensitive_kind
             if c.semantic == "resident_id":
@@ -895,7 +942,8 @@ class _Profiler:
                 kinds.append("minors")
             c.sensitive_kind = list(dict.fromkeys(kinds))
             hinted_personal = bool(_PERSONAL_HINT.search(c.name)) and (person_in_table or c.type == "text")
-            c.personal = bool(c.semantic in PERSONAL_SEMANTIC or c.sensitive_kind or hinted_personal)
+            personal_semantic = c.semantic in PERSONAL_SEMANTIC and not c.about_organisation
+            c.personal = bool(personal_semantic or c.sensitive_kind or hinted_personal)
 
     @staticmethod
     def _young(c: _Column) -> bool:
@@ -978,6 +1026,8 @@ class _Profiler:
             "variants": self._variants(c) if c.type == "category" else [],
             "minors": c.minors,
         }
+        if getattr(c, "about_organisation", False):
+            out["describes"] = "organisation"  # a name/address/phone of an organisation: not personal
         if c.type in ("integer", "decimal"):
             out["mean"] = _num_str(full.get("mean"))
             out["sum"] = _num_str(full.get("sum"))
@@ -1058,6 +1108,7 @@ class _Profiler:
             "personal": any(c["personal"] for c in cols),
             "sensitive": any(c["sensitive"] for c in cols),
             "minors": any(c["minors"] for c in cols),
+            "subject": getattr(self, "subject", None),  # what a row describes: person, organisation or None
             "columns": cols,
         }
         p(1.0, "done")

@@ -5,6 +5,7 @@ from listings.service._assets import (  # noqa: F401
     GRADES,
     MAX_UPLOAD_BYTES,
     correct_grade,
+    correct_personal,
     get_asset,
     list_assets,
     run_profile,

@@ -152,6 +152,71 @@ async def correct_grade(*, asset_id: int, org_id: int, grade: str, reason: str) 
     return await DataAsset.select().where(DataAsset.id == asset_id).first()
 
 
+async def correct_personal(*, asset_id: int, org_id: int, column: str, personal: bool, reason: str) -> dict:
+    """The holder decides whether a column is personal information; the reason is required and audited.
+    The corrected flag drives masking (sample, profile), the grade and the listing rules like the
+    automatic one, and carries over to later versions."""
+    from listings import classification
+    from listings.service._listings import _masked_sample
+
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("asset.personal_reason_required", "更正个人信息认定需要说明理由（至少 4 个字）")
+    async with db.atomic():
+        asset = await _owned_asset(asset_id, org_id)
+        version = await (AssetVersion.select().where(
+            (AssetVersion.asset == asset_id) & (AssetVersion.profile_status == ProfileStatus.DONE.value))
+            .order_by(AssetVersion.number, ascending=False).first())
+        if version is None:
+            raise DomainError("asset.not_profiled", "数据还没有分析完成，请稍后再更正")
+        profile = json.loads(version["profile"])
+        before = next((c for c in profile["columns"] if c["name"] == column), None)
+        try:
+            profile = classification.correct_personal(profile, column, bool(personal), reason)
+        except KeyError:
+            raise DomainError("asset.column_unknown", "没有名为“{column}”的字段", column=column) from None
+        except ValueError:
+            raise DomainError("asset.personal_required",
+                              "“{column}”含身份证号码、银行卡号或未成年人信息，始终属于个人信息，不能更正为非个人信息",
+                              column=column) from None
+        verdict = classification.classify(profile)
+        await AssetVersion.update({AssetVersion.profile: json.dumps(profile, ensure_ascii=False, default=str),
+                                   AssetVersion.classification: json.dumps(verdict, ensure_ascii=False)}).where(
+            AssetVersion.id == version["id"])
+        grade, source = asset["grade"], asset["grade_source"]
+        if source != "holder" or GRADES.index(verdict["grade"]) > GRADES.index(grade):
+            # the suggestion follows the corrected decision; a grade the holder set stands unless stricter
+            grade, source = verdict["grade"], "suggested"
+        await DataAsset.update({DataAsset.personal: verdict["personal"], DataAsset.grade: grade,
+                                DataAsset.grade_source: source, DataAsset.updated_at: _now()}).where(
+            DataAsset.id == asset_id)
+        await audit.record(action="asset.personal_corrected", object_type="data_asset", object_id=asset_id,
+                           before={"column": column, "personal": bool(before and before.get("personal")),
+                                   "grade": asset["grade"]},
+                           after={"column": column, "personal": bool(personal), "reason": reason, "grade": grade,
+                                  "version": version["number"]})
+        await _remask_listings(asset_id, {**version, "profile": json.dumps(profile, ensure_ascii=False)},
+                               _masked_sample)
+    return await DataAsset.select().where(DataAsset.id == asset_id).first()
+
+
+async def _remask_listings(asset_id: int, version: dict, masked_sample) -> None:
+    """Listings selling this version show their sample again, masked by the corrected profile."""
+    from listings import search
+    from listings.tables import Listing, ListingStatus
+
+    listings = await Listing.select(Listing.id).where(
+        (Listing.asset == asset_id) & (Listing.data_version == version["number"])
+        & (Listing.status != ListingStatus.DELISTED.value))
+    if not listings:
+        return
+    sample = await asyncio.to_thread(masked_sample, version)
+    for row in listings:
+        await Listing.update({Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.updated_at: _now()}
+                             ).where(Listing.id == row["id"])
+        await search.index_listing(row["id"])  # drops the cached listing view in every process
+
+
 # ---- profiling (runs in a job) ------------------------------------------------------------------
 
 
@@ -210,6 +275,7 @@ def run_profile(version_id: int, storage: Storage) -> None:
             run_async(_set_progress(version_id, 0.2 + 0.7 * fraction, stage))
 
         profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
+        profile = classification.carry_corrections(run_async(_previous_profile(version)), profile)
         verdict = classification.classify(profile)
         run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))
         from listings.service._listings import on_new_version
@@ -217,6 +283,14 @@ def run_profile(version_id: int, storage: Storage) -> None:
         run_async(on_new_version(asset_id=version["asset"], version_id=version_id))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _previous_profile(version: dict) -> dict | None:
+    row = await (AssetVersion.select(AssetVersion.profile).where(
+        (AssetVersion.asset == version["asset"]) & (AssetVersion.number < version["number"])
+        & (AssetVersion.profile_status == ProfileStatus.DONE.value))
+        .order_by(AssetVersion.number, ascending=False).first())
+    return json.loads(row["profile"]) if row and row["profile"] else None
 
 
 async def _fail(version_id: int, code: str, message: str, params: dict) -> None:
