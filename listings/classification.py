@@ -110,8 +110,8 @@ def classify(profile: dict, *, core_threshold_people: int = 10_000_000,
                                None, columns="”“".join(public)))
     for col in columns:
         if col.get("personal_source") == "holder":
-            message = ("数据持有方认定“{column}”属于个人信息：{reason}" if col.get("personal")
-                       else "数据持有方认定“{column}”不属于个人信息：{reason}")
+            message = (N_("数据持有方认定“{column}”属于个人信息：{reason}") if col.get("personal")
+                       else N_("数据持有方认定“{column}”不属于个人信息：{reason}"))
             reasons.append(_reason("class.personal_corrected", message, col["name"],
                                    reason=col.get("personal_reason") or ""))
 

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import duckdb
 from stdnum import luhn
+
+from listings import amounts
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -436,6 +438,7 @@ class _Profiler:
         unit, thousands = _RX["unit_suffix"], _RX["thousands"]
         st = dict.fromkeys(("int", "num", "int_c", "num_c", "date", "datetime", "date8", "coord", "lead0"), 0)
         lengths = []
+        units: set[str] = set()  # unit suffixes stripped before parsing (元, 万元, %, 年 …)
         for v in vals:
             lengths.append(len(v))
             if rx_num.fullmatch(v):
@@ -452,6 +455,8 @@ class _Profiler:
                 c = v
             else:
                 c = unit.sub("", v)
+                if len(c) != len(v):
+                    units.add(v[len(c):].strip())
                 if thousands.fullmatch(c):
                     c = c.replace(",", "")
             if rx_num.fullmatch(c):
@@ -464,7 +469,7 @@ class _Profiler:
             elif rx_date.match(v) and _parses(v, DATE_FORMATS):
                 st["date"] += 1
         st.update(nn=len(vals), distinct=len(set(vals)), minlen=min(lengths, default=0),
-                  maxlen=max(lengths, default=0))
+                  maxlen=max(lengths, default=0), mixed_units=len(units & {"元", "万元", "亿元"}) > 1)
         return st
 
     def _decide_type(self, c: _Column) -> None:
@@ -483,6 +488,10 @@ class _Profiler:
         if _share(st["date8"], nn) >= TYPE_SHARE and (_DATE_HINT.search(c.name) or not code_hint) \
                 and st["minlen"] == st["maxlen"] == 8 and not st["lead0"]:
             c.type, c.date_formats = "date", ("%Y%m%d",)
+            return
+        if st["mixed_units"]:
+            # 1.2亿元 beside 500万元: stripping the units would mix magnitudes; an amount column (see detect)
+            c.type = "text"
             return
         int_share = max(st["int"], st["int_c"]) / nn
         num_share = max(st["num"], st["num_c"]) / nn
@@ -633,6 +642,9 @@ class _Profiler:
         if addr >= SEMANTIC_SHARE or (c.hint("address") and addr >= HINTED_SHARE):
             c.semantic = "address"
             return
+        facts = amounts.amount_column(c.name, vals)
+        if facts:  # 30(万), 24,500(万元), 40万人民币: amounts whose unit is in the text (see listings.amounts)
+            c.semantic, c.unit, c.amount_facts = "amount", facts["unit"], facts
 
     def _pair_coordinates(self) -> None:
         """Unnamed coordinates (e.g. a headerless file): decimals with >= 3 decimals, in China's
@@ -834,6 +846,10 @@ class _Profiler:
                 values = c.sample[: self.sample_size]
                 c.valid_count = sum(1 for v in values if self._matches(c.semantic, v))
                 c.checked_count = len(values)
+            elif c.semantic == "amount" and c.type not in ("integer", "decimal"):
+                values = c.sample[: self.sample_size]
+                c.valid_count = sum(1 for v in values if amounts.parse_amount(v) is not None)
+                c.checked_count = len(values)
             elif c.semantic == "region_code":
                 regions = sorted(region_codes())
                 self.con.execute("CREATE TEMP TABLE IF NOT EXISTS regions AS SELECT unnest(?::VARCHAR[]) AS code",
@@ -1026,6 +1042,8 @@ class _Profiler:
             "variants": self._variants(c) if c.type == "category" else [],
             "minors": c.minors,
         }
+        if getattr(c, "amount_facts", None):
+            out["units"] = c.amount_facts["units"]  # every unit written in the text, with its count
         if getattr(c, "about_organisation", False):
             out["describes"] = "organisation"  # a name/address/phone of an organisation: not personal
         if c.type in ("integer", "decimal"):

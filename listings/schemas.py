@@ -28,7 +28,7 @@ class ColumnOut(msgspec.Struct):
     personal_reason: str | None = None
     normalised_column: str | None = None  # amounts: the added column holding the value in 元
     derived_from: str | None = None  # the added amount column: the column it was converted from
-    not_normalised: dict | None = None  # amounts left unconverted: {"美元": 3, "无单位": 1}
+    not_normalised: dict | None = None  # amounts left unconverted: {"USD": 3, "no_unit": 1, "unreadable": 2}
 
 
 class QualityOut(msgspec.Struct):

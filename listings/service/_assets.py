@@ -266,6 +266,13 @@ def run_profile(version_id: int, storage: Storage) -> None:
             # nothing half-made stays behind: the unreadable file goes, the reason stays on the version
             storage.delete(version["object_key"])
             return
+        from listings import amounts
+
+        # amounts written with units (30(万), 1.2亿元) get a column in 元 beside them, before storing and profiling
+        normalised = amounts.add_normalised_columns(prepared.csv_path, prepared.columns)
+        for a in normalised:
+            prepared.warnings.append(f"“{a['column']}”的金额带有单位，已统一换算为元，放在新增的“{a['normalised_column']}”列，"
+                                     f"原列保留不变" + ("；外币或无单位的值未换算" if a["not_normalised"] else ""))
         prepared_key = f"assets/{version['asset']}/v{version['number']}/table.csv"
         with prepared.csv_path.open("rb") as fh:
             storage.put(prepared_key, fh, content_type="text/csv; charset=utf-8")
@@ -275,6 +282,7 @@ def run_profile(version_id: int, storage: Storage) -> None:
             run_async(_set_progress(version_id, 0.2 + 0.7 * fraction, stage))
 
         profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
+        profile = amounts.annotate(profile, normalised)
         profile = classification.carry_corrections(run_async(_previous_profile(version)), profile)
         verdict = classification.classify(profile)
         run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))

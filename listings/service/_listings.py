@@ -39,6 +39,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _listed_column(col: dict) -> dict:
+    """A column as a listing's 信息项 shows it: name, type, and the unit of amounts (万元, 元 …)."""
+    out = {"name": col["name"], "type": col.get("type")}
+    if col.get("unit"):
+        out["unit"] = col["unit"]
+    return out
+
+
 async def _reindex(listing_id: int) -> None:
     from listings import search
 
@@ -127,7 +135,7 @@ async def create_listing(*, asset_id: int, org_id: int, tier: str, delivery_mode
             asset=asset_id, holder=org_id, holder_name=holder["name"], tier=tier, delivery_mode=delivery_mode,
             title=title, summary=summary, category_path=category_path,
             tags=json.dumps(tags, ensure_ascii=False),
-            columns=json.dumps([{"name": c["name"], "type": c.get("type")} for c in profile["columns"]],
+            columns=json.dumps([_listed_column(c) for c in profile["columns"]],
                                ensure_ascii=False),
             update_cycle=update_cycle, sharing_type=sharing_type, open_type=open_type, grade=asset["grade"],
             public_data=holder["kind"] in PUBLIC_KINDS, quality_score=json.loads(version["quality"])["score"],
@@ -446,7 +454,7 @@ async def _publish_version(listing: dict, version: dict, sample: list[dict], *, 
     await Listing.update({
         Listing.data_version: version["number"], Listing.data_updated_at: version["created_at"],
         Listing.row_count: version["row_count"], Listing.quality_score: json.loads(version["quality"])["score"],
-        Listing.columns: json.dumps([{"name": c["name"], "type": c.get("type")} for c in profile["columns"]],
+        Listing.columns: json.dumps([_listed_column(c) for c in profile["columns"]],
                                     ensure_ascii=False),
         Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.overdue_since: None,
         Listing.pending_version: 0, Listing.updated_at: _now(),
