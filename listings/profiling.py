@@ -154,7 +154,7 @@ _CODE_HINT = re.compile(r"代码|编码|编号|标识码|号码|代号|证号|�
 _DATE_HINT = re.compile(r"日期|时间|生日|出生|年月日|" + _EN.format("date|time|day|dt"), re.I)
 _UNIT_IN_NAME = re.compile(r"[（(]\s*(亿元|万元|元|分)\s*[)）]|(亿元|万元|元)\s*$")
 SENSITIVE_HINTS = {
-    "health": re.compile(r"病历|诊断|病史|疾病|健康|病情|症状|过敏|体检|就诊|处方|用药|化验|检验结果|残疾"),
+    "health": re.compile(r"病历|诊断|病史|疾病|健康|病情|症状|过敏|体检|就诊|处方|用药|化验|检验结果|残疾|慢性病|血型|既往史"),
     "religion": re.compile(r"宗教|信仰"),
     "biometrics": re.compile(r"指纹|人脸|虹膜|声纹|面部|掌纹|基因|面容|步态|" + _EN.format("face|fingerprint|iris"), re.I),
     "whereabouts": re.compile(r"轨迹|行程|位置|定位|行踪|出行|" + _EN.format("track|trajectory|location"), re.I),
@@ -174,8 +174,9 @@ _IDENTIFIER_SEMANTIC = frozenset({"resident_id", "mobile", "person_name"})
 _PERSON_SUBJECT_HINT = re.compile(r"姓名|名字|户主|患者|居民|公民|申请人|持卡人|参保人|被保险人|就诊人|学生|职工|员工|"
                                   + _EN.format("full_?name|real_?name|person_?name|patient|resident"), re.I)
 # ... a header naming an organisation or one of its attributes, ...
+# (people have a 姓名, organisations and places a 名称: 停车场名称, 景区名称)
 _ORG_HINT = re.compile(r"(?:机构|单位|企业|公司|医院|学校|门诊|网点|站点|场所|商户|组织|法人|部门|门店|场馆|诊所)"
-                       r"(?:名称|全称|简称|地址|住所|电话)|^(?:名称|单位|机构|企业)$|"
+                       r"(?:名称|全称|简称|地址|住所|电话)|名称$|^(?:单位|机构|企业)$|"
                        + _EN.format("org(?:anization)?_?name|company_?name|institution"), re.I)
 # ... and, in an organisation's row, the headers that still hold a person's home or own phone
 _HOME_HINT = re.compile(r"住址|家庭|居住|户籍|现住|户口|" + _EN.format("home"), re.I)
@@ -925,7 +926,9 @@ class _Profiler:
         if c.semantic == "address":
             return not _HOME_HINT.search(c.name)
         if c.semantic == "person_name":
-            return not c.hint("person_name")
+            # names that look like a person's under a header naming an organisation (名称: 李记, 王府);
+            # any other column of person names (法定代表人, 经营者, 医生) is about a person (从严)
+            return bool(_ORG_HINT.search(c.name) or c.hint("enterprise_name")) and not c.hint("person_name")
         if c.semantic == "mobile":
             return bool(_ORG_PHONE_HINT.search(c.name))
         return False

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from factories import credit_code, login, make_listing, make_user
 from listings.masking import mask_rows
-from listings.profiling import profile_csv
+from listings.profiling import COMMON_SURNAMES, profile_csv
 from listings.residents import generate_residents
 from market.tables import AuditEvent
 
@@ -98,6 +98,37 @@ def test_enterprise_registry_keeps_the_legal_representative_personal(tmp_path):
     assert _col(profile, "法定代表人")["personal"]  # a person's name, whatever the row is about
     assert not _col(profile, "住所")["personal"]  # the enterprise's registered address
     assert profile["personal"]
+
+
+def test_owner_of_an_individual_business_is_a_person(tmp_path):
+    path = tmp_path / "shops.csv"
+    rng = random.Random(6)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["统一社会信用代码", "名称", "经营者", "经营场所"])
+        for i in range(80):
+            owner = rng.choice(COMMON_SURNAMES[:60]) + "".join(rng.choices("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超", k=2))
+            # short shop names read like people's names (李记, 王芳): the 名称 header says they are not
+            w.writerow([credit_code("92", "330102", rng), rng.choice("王李张刘陈") + rng.choice(["记", "氏", "芳"]),
+                        owner, f"杭州市上城区解放路{i + 1}号"])
+    profile = profile_csv(path, _header(path))
+    assert profile["subject"] == "organisation"
+    assert _col(profile, "经营者")["personal"]
+    assert not _col(profile, "经营场所")["personal"]
+    assert not _col(profile, "名称")["personal"]
+
+
+def test_health_columns_of_a_person_are_sensitive(tmp_path):
+    path = tmp_path / "records.csv"
+    generate_residents(tmp_path / "r.csv", 60)
+    with (tmp_path / "r.csv").open(encoding="utf-8") as fh, path.open("w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(["姓名", "身份证号", "血型", "慢性病"])
+        for r in csv.DictReader(fh):
+            w.writerow([r["姓名"], r["身份证号"], "A型", "高血压"])
+    profile = profile_csv(path, _header(path))
+    for name in ("血型", "慢性病"):
+        assert "health" in _col(profile, name)["sensitive_kind"] and _col(profile, name)["personal"], name
 
 
 async def _clinic_listing(tmp_path, job_runtime):
