@@ -41,10 +41,15 @@ CURRENCY_NAMES = {"CNY": "人民币", "USD": "美元", "HKD": "港元", "EUR": "
                   "MOP": "澳门元", "TWD": "新台币"}
 NORMALISED_UNIT = "元"
 
-_ALT = lambda words: "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))  # noqa: E731
-_PREFIX = _ALT(["人民币", "RMB", "CNY", "¥", "US$", "$", "HK$", "USD", "HKD", "美元", "港元", "港币", "EUR", "€", "£"])
-_SUFFIX_CUR = _ALT([w for w in CURRENCIES if w not in ("元", "圆", "¥", "$", "€", "£")])
-_MULT = _ALT(MULTIPLIERS)
+
+def _alt(words) -> str:
+    """A regex alternation, longest first (万亿 before 万)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_PREFIX = _alt(["人民币", "RMB", "CNY", "¥", "US$", "$", "HK$", "USD", "HKD", "美元", "港元", "港币", "EUR", "€", "£"])
+_SUFFIX_CUR = _alt([w for w in CURRENCIES if w not in ("元", "圆", "¥", "$", "€", "£")])
+_MULT = _alt(MULTIPLIERS)
 # [currency] number [ ( ] [multiplier][元][currency] [ ) ] [ (currency) ]
 _AMOUNT = re.compile(
     rf"(?P<pre>{_PREFIX})?\s*(?P<num>[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?|[+-]?\.\d+)\s*"
@@ -228,7 +233,7 @@ def add_normalised_columns(csv_path: Path, columns: list[str]) -> list[dict]:
         a.pop("index")
         a["not_normalised"] = dict(a["not_normalised"].most_common())
         out.append(a)
-    columns[:] = _widen(list(columns), by_index, lambda i, a: a["normalised_column"]) if columns else columns
+    columns[:] = _widen(list(columns), by_index, lambda i, a: a["normalised_column"])
     return out
 
 

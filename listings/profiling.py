@@ -43,10 +43,9 @@ from pathlib import Path
 
 import duckdb
 from stdnum import luhn
+from stdnum.cn import ric, uscc
 
 from listings import amounts
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError
 
 TYPES = ("integer", "decimal", "date", "datetime", "text", "category", "boolean")
 SEMANTIC_TYPES = ("uscc", "resident_id", "mobile", "region_code", "enterprise_name", "person_name", "address",
