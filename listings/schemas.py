@@ -23,6 +23,12 @@ class ColumnOut(msgspec.Struct):
     max: str | None = None
     unit: str | None = None
     top_values: list = []
+    describes: str | None = None  # "organisation": a name/address/phone of an organisation, not personal
+    personal_source: str | None = None  # "holder" when the holder corrected the personal flag
+    personal_reason: str | None = None
+    normalised_column: str | None = None  # amounts: the added column holding the value in 元
+    derived_from: str | None = None  # the added amount column: the column it was converted from
+    not_normalised: dict | None = None  # amounts left unconverted: {"USD": 3, "no_unit": 1, "unreadable": 2}
 
 
 class QualityOut(msgspec.Struct):
@@ -85,6 +91,12 @@ class GradeIn(msgspec.Struct):
     reason: str
 
 
+class PersonalIn(msgspec.Struct):
+    column: str
+    personal: bool
+    reason: str
+
+
 def _translate_reason(reason: dict) -> dict:
     # parameter values that are themselves msgids (labels) are translated too; others pass through
     params = {k: translate(v) if isinstance(v, str) and v else v for k, v in (reason.get("params") or {}).items()}
@@ -119,7 +131,10 @@ def asset_out(data: dict) -> AssetOut:
             name=col["name"], type=col.get("type"), semantic_type=col.get("semantic_type"),
             personal=bool(col.get("personal")), sensitive=bool(col.get("sensitive")),
             null_count=col.get("null_count"), distinct_count=col.get("distinct_count"), validity=col.get("validity"),
-            min=lo, max=hi, unit=col.get("unit"), top_values=top))
+            min=lo, max=hi, unit=col.get("unit"), top_values=top, describes=col.get("describes"),
+            personal_source=col.get("personal_source"), personal_reason=col.get("personal_reason"),
+            normalised_column=col.get("normalised_column"), derived_from=col.get("derived_from"),
+            not_normalised=col.get("not_normalised") or None))
     if verdict:
         verdict = {**verdict, "reasons": [_translate_reason(r) for r in verdict.get("reasons", [])]}
     return AssetOut(

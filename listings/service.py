@@ -6,6 +6,7 @@ from listings.assets.service import (  # noqa: F401
     MAX_UPLOAD_BYTES,
     abandon_profile,
     correct_grade,
+    correct_personal,
     get_asset,
     list_assets,
     run_profile,

@@ -154,6 +154,71 @@ async def correct_grade(*, asset_id: int, org_id: int, grade: str, reason: str) 
     return await DataAsset.select().where(DataAsset.id == asset_id).first()
 
 
+async def correct_personal(*, asset_id: int, org_id: int, column: str, personal: bool, reason: str) -> dict:
+    """The holder decides whether a column is personal information; the reason is required and audited.
+    The corrected flag drives masking (sample, profile), the grade and the listing rules like the
+    automatic one, and carries over to later versions."""
+    from listings.profiling import classification
+    from listings.publication._common import _masked_sample
+
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("asset.personal_reason_required", "更正个人信息认定需要说明理由（至少 4 个字）")
+    async with db.atomic():
+        asset = await _owned_asset(asset_id, org_id)
+        version = await (AssetVersion.select().where(
+            (AssetVersion.asset == asset_id) & (AssetVersion.profile_status == ProfileStatus.DONE.value))
+            .order_by(AssetVersion.number, ascending=False).first())
+        if version is None:
+            raise DomainError("asset.not_profiled", "数据还没有分析完成，请稍后再更正")
+        profile = json.loads(version["profile"])
+        before = next((c for c in profile["columns"] if c["name"] == column), None)
+        try:
+            profile = classification.correct_personal(profile, column, bool(personal), reason)
+        except KeyError:
+            raise DomainError("asset.column_unknown", "没有名为“{column}”的字段", column=column) from None
+        except ValueError:
+            raise DomainError("asset.personal_required",
+                              "“{column}”含身份证号码、银行卡号或未成年人信息，始终属于个人信息，不能更正为非个人信息",
+                              column=column) from None
+        verdict = classification.classify(profile)
+        await AssetVersion.update({AssetVersion.profile: json.dumps(profile, ensure_ascii=False, default=str),
+                                   AssetVersion.classification: json.dumps(verdict, ensure_ascii=False)}).where(
+            AssetVersion.id == version["id"])
+        grade, source = asset["grade"], asset["grade_source"]
+        if source != "holder" or GRADES.index(verdict["grade"]) > GRADES.index(grade):
+            # the suggestion follows the corrected decision; a grade the holder set stands unless stricter
+            grade, source = verdict["grade"], "suggested"
+        await DataAsset.update({DataAsset.personal: verdict["personal"], DataAsset.grade: grade,
+                                DataAsset.grade_source: source, DataAsset.updated_at: _now()}).where(
+            DataAsset.id == asset_id)
+        await audit.record(action="asset.personal_corrected", object_type="data_asset", object_id=asset_id,
+                           before={"column": column, "personal": bool(before and before.get("personal")),
+                                   "grade": asset["grade"]},
+                           after={"column": column, "personal": bool(personal), "reason": reason, "grade": grade,
+                                  "version": version["number"]})
+        await _remask_listings(asset_id, {**version, "profile": json.dumps(profile, ensure_ascii=False)},
+                               _masked_sample)
+    return await DataAsset.select().where(DataAsset.id == asset_id).first()
+
+
+async def _remask_listings(asset_id: int, version: dict, masked_sample) -> None:
+    """Listings selling this version show their sample again, masked by the corrected profile."""
+    from listings import search
+    from listings.tables import Listing, ListingStatus
+
+    listings = await Listing.select(Listing.id).where(
+        (Listing.asset == asset_id) & (Listing.data_version == version["number"])
+        & (Listing.status != ListingStatus.DELISTED.value))
+    if not listings:
+        return
+    sample = await asyncio.to_thread(masked_sample, version)
+    for row in listings:
+        await Listing.update({Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.updated_at: _now()}
+                             ).where(Listing.id == row["id"])
+        await search.index_listing(row["id"])  # drops the cached listing view in every process
+
+
 # ---- profiling (runs in a job) ------------------------------------------------------------------
 
 
@@ -212,6 +277,13 @@ def run_profile(version_id: int, storage: Storage) -> None:
             # nothing half-made stays behind: the unreadable file goes, the reason stays on the version
             storage.delete(version["object_key"])
             return
+        from listings.profiling import amounts
+
+        # amounts written with units (30(万), 1.2亿元) get a column in 元 beside them, before storing and profiling
+        normalised = amounts.add_normalised_columns(prepared.csv_path, prepared.columns)
+        for a in normalised:
+            prepared.warnings.append(f"“{a['column']}”的金额带有单位，已统一换算为元，放在新增的“{a['normalised_column']}”列，"
+                                     f"原列保留不变" + ("；外币或无单位的值未换算" if a["not_normalised"] else ""))
         prepared_key = f"assets/{version['asset']}/v{version['number']}/table.csv"
         with prepared.csv_path.open("rb") as fh:
             storage.put(prepared_key, fh, content_type="text/csv; charset=utf-8")
@@ -221,6 +293,8 @@ def run_profile(version_id: int, storage: Storage) -> None:
             run_async(_set_progress(version_id, 0.2 + 0.7 * fraction, stage))
 
         profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
+        profile = amounts.annotate(profile, normalised)
+        profile = classification.carry_corrections(run_async(_previous_profile(version)), profile)
         verdict = classification.classify(profile)
         run_async(_finish(version_id, version, prepared, prepared_key, profile, verdict, quality))
         from listings.publication.service import on_new_version
@@ -245,6 +319,12 @@ async def abandon_profile(*, version_id: int, reason: str) -> None:
     if version is None or version["profile_status"] not in (ProfileStatus.PENDING.value, ProfileStatus.RUNNING.value):
         return
     await _fail(version_id, f"profile.{reason}", _ABANDONED.get(reason, _ABANDONED["failed_repeatedly"]), {})
+async def _previous_profile(version: dict) -> dict | None:
+    row = await (AssetVersion.select(AssetVersion.profile).where(
+        (AssetVersion.asset == version["asset"]) & (AssetVersion.number < version["number"])
+        & (AssetVersion.profile_status == ProfileStatus.DONE.value))
+        .order_by(AssetVersion.number, ascending=False).first())
+    return json.loads(row["profile"]) if row and row["profile"] else None
 
 
 async def _fail(version_id: int, code: str, message: str, params: dict) -> None:

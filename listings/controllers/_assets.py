@@ -13,7 +13,7 @@ from litestar.response import Redirect
 import msgspec
 
 from listings import service
-from listings.schemas import AssetOut, GradeIn, UploadedOut, asset_out
+from listings.schemas import AssetOut, GradeIn, PersonalIn, UploadedOut, asset_out
 from market.errors import DomainError
 from market.money import Money, MoneyError
 from market.tables import Role
@@ -90,6 +90,14 @@ async def api_correct_grade(request: Request, asset_id: FromPath[int], data: JSO
     return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
 
 
+@post("/assets/{asset_id:int}/personal", opt=HOLDERS, status_code=200,
+      summary="Correct whether a column is personal information, with a reason (audited)")
+async def api_correct_personal(request: Request, asset_id: FromPath[int], data: JSONBody[PersonalIn]) -> AssetOut:
+    await service.correct_personal(asset_id=asset_id, org_id=request.user.org_id, column=data.column,
+                                   personal=data.personal, reason=data.reason)
+    return asset_out(await service.get_asset(asset_id=asset_id, org_id=request.user.org_id))
+
+
 @get("/assets/{asset_id:int}/suggestion", opt=HOLDERS,
      summary="Catalogue fields the system proposes for the asset, from its profile")
 async def api_suggestion(request: Request, asset_id: FromPath[int]) -> dict:
@@ -125,7 +133,7 @@ async def api_confirm(request: Request, asset_id: FromPath[int], data: JSONBody[
 
 
 api_routes = [api_upload, api_upload_version, api_asset, api_assets, api_version_file, api_correct_grade,
-              api_suggestion, api_confirm]
+              api_suggestion, api_confirm, api_correct_personal]
 
 
 # ---- pages -------------------------------------------------------------------------------
@@ -183,6 +191,14 @@ async def grade_submit(request: Request, asset_id: FromPath[int]) -> Response:
     return Redirect(f"/my/data/{asset_id}")
 
 
+@post("/my/data/{asset_id:int}/personal", opt=HOLDERS, include_in_schema=False)
+async def personal_submit(request: Request, asset_id: FromPath[int]) -> Response:
+    form = await request.form()
+    await service.correct_personal(asset_id=asset_id, org_id=request.user.org_id, column=str(form.get("column", "")),
+                                   personal=form.get("personal") == "yes", reason=str(form.get("reason", "")))
+    return Redirect(f"/my/data/{asset_id}")
+
+
 @get("/my/data/{asset_id:int}/confirm", opt=HOLDERS, include_in_schema=False)
 async def confirm_page(request: Request, asset_id: FromPath[int]) -> Response:
     from listings import catalogue
@@ -222,5 +238,5 @@ async def confirm_submit(request: Request, asset_id: FromPath[int]) -> Response:
     return Redirect(f"/listings/{created[0]['id']}")
 
 
-page_routes = [my_data_page, upload_page, upload_submit, asset_page, asset_status_fragment, grade_submit, confirm_page,
+page_routes = [my_data_page, upload_page, upload_submit, asset_page, asset_status_fragment, grade_submit, personal_submit, confirm_page,
                confirm_submit]

@@ -11,8 +11,9 @@
   sampled non-null values match; a matching column-name hint lowers the bar for identifiers).
 - ``validity``: share of checked non-null values that are valid for the semantic type. Cheap checks
   (patterns, ranges, GB/T 2260 membership) run over every row in SQL; check-digit validation with
-  python-stdnum (GB 32100 credit codes, GB 11643 ID numbers incl. birth date and birth place) runs
-  on a deterministic sample of at most ``sample_size`` non-null values (``checked_count``).
+  python-stdnum (GB 32100 credit codes; GB 11643 ID numbers with a real, non-future birth date and a
+  region code that exists or existed at any time) runs on a deterministic sample of at most
+  ``sample_size`` non-null values (``checked_count``).
 - ``personal`` / ``sensitive`` / ``sensitive_kind`` following GB/T 43697-2024 and GB/T 35273:
   resident IDs, bank cards (16-19 digits, Luhn), health, religion, biometrics, whereabouts and
   minors under 14 (birth dates inside valid ID numbers) are sensitive.
@@ -21,7 +22,8 @@
   正常参保 / 正常 / 正常缴费).
 
 Region codes come from the GB/T 2260 table that python-stdnum ships (stdnum/cn/loc.dat, every
-code that has existed, with its years of validity), never from test data.
+code that has existed, with its years of validity) plus the few it lacks
+(listings/data/gb2260_supplement.tsv), never from test data.
 
 The heavy lifting is SQL: one load, one aggregate pass over all columns, one GROUP BY per column
 (top values and exact distinct counts), plus bounded Python work on the sample.
@@ -42,7 +44,8 @@ from pathlib import Path
 import duckdb
 from stdnum import luhn
 from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError
+
+from listings.profiling import amounts
 
 TYPES = ("integer", "decimal", "date", "datetime", "text", "category", "boolean")
 SEMANTIC_TYPES = ("uscc", "resident_id", "mobile", "region_code", "enterprise_name", "person_name", "address",
@@ -98,8 +101,12 @@ PATTERNS = {
     "person_name": "(?:" + "|".join(COMPOUND_SURNAMES) + f")[{_HAN}]?[{_NAME_END}]"
                    + f"|[{''.join(COMMON_SURNAMES)}][{_HAN}]{{0,2}}[{_NAME_END}]",
     # searched (not full-matched): an organisation's name ends with its kind
+    # (clinics, offices and public venues too: 预防接种门诊, 卫生服务站, 市场监督管理局, 图书馆 …)
     "enterprise_name": r"(?:公司|集团|厂|合作社|事务所|中心|银行|分行|支行|医院|卫生院|卫生室|学校|大学|学院|研究院|研究所"
-                       r"|协会|商会|基金会|商行|幼儿园|小学|中学|委员会|经营部|门市部|营业部|工作室|个体工商户|社区|村委会|居委会|分校)"
+                       r"|协会|商会|基金会|商行|幼儿园|小学|中学|委员会|经营部|门市部|营业部|工作室|个体工商户|社区|村委会|居委会|分校"
+                       r"|门诊|门诊部|诊所|接种室|接种点|医务室|保健院|保健所|保健站|卫生站|卫生所|服务站|工作站|防疫站|监测站|检测站"
+                       r"|药店|药房|局|厅|办公室|办事处|人民政府|法院|检察院|派出所|司法所|税务所|财政所|供电所|图书馆|博物馆|文化馆"
+                       r"|纪念馆|体育馆|美术馆|科技馆|档案馆|少年宫|福利院|敬老院|养老院|疗养院|托儿所|救助站|消防站|大队|支队|信用社)"
                        r"(?:[（(][^）)]{1,12}[)）])?$",  # 中国矿业大学（北京）
     # an administrative level followed by a street-level part: 浙江省杭州市西湖区文三路 90 号
     "address": r"[省市区县旗州盟].*(?:路|街|道|巷|弄|号|村|组|镇|乡|楼|室|栋|幢|大厦|小区|花园|苑|社区)",
@@ -146,7 +153,7 @@ _CODE_HINT = re.compile(r"代码|编码|编号|标识码|号码|代号|证号|�
 _DATE_HINT = re.compile(r"日期|时间|生日|出生|年月日|" + _EN.format("date|time|day|dt"), re.I)
 _UNIT_IN_NAME = re.compile(r"[（(]\s*(亿元|万元|元|分)\s*[)）]|(亿元|万元|元)\s*$")
 SENSITIVE_HINTS = {
-    "health": re.compile(r"病历|诊断|病史|疾病|健康|病情|症状|过敏|体检|就诊|处方|用药|化验|检验结果|残疾"),
+    "health": re.compile(r"病历|诊断|病史|疾病|健康|病情|症状|过敏|体检|就诊|处方|用药|化验|检验结果|残疾|慢性病|血型|既往史"),
     "religion": re.compile(r"宗教|信仰"),
     "biometrics": re.compile(r"指纹|人脸|虹膜|声纹|面部|掌纹|基因|面容|步态|" + _EN.format("face|fingerprint|iris"), re.I),
     "whereabouts": re.compile(r"轨迹|行程|位置|定位|行踪|出行|" + _EN.format("track|trajectory|location"), re.I),
@@ -161,6 +168,18 @@ _BOOL_PAIRS = ({"Y", "N"}, {"YES", "NO"}, {"是", "否"}, {"TRUE", "FALSE"}, {"T
                {"√", "×"})
 _BIRTH_HINT = re.compile(r"出生|生日|" + _EN.format("birth|birthday|dob"), re.I)
 _IDENTIFIER_SEMANTIC = frozenset({"resident_id", "mobile", "person_name"})
+# What a row describes decides whether names, addresses and phones in it are personal (see _subject):
+# a header naming the person a row is about, ...
+_PERSON_SUBJECT_HINT = re.compile(r"姓名|名字|户主|患者|居民|公民|申请人|持卡人|参保人|被保险人|就诊人|学生|职工|员工|"
+                                  + _EN.format("full_?name|real_?name|person_?name|patient|resident"), re.I)
+# ... a header naming an organisation or one of its attributes, ...
+# (people have a 姓名, organisations and places a 名称: 停车场名称, 景区名称)
+_ORG_HINT = re.compile(r"(?:机构|单位|企业|公司|医院|学校|门诊|网点|站点|场所|商户|组织|法人|部门|门店|场馆|诊所)"
+                       r"(?:名称|全称|简称|地址|住所|电话)|名称$|^(?:单位|机构|企业)$|"
+                       + _EN.format("org(?:anization)?_?name|company_?name|institution"), re.I)
+# ... and, in an organisation's row, the headers that still hold a person's home or own phone
+_HOME_HINT = re.compile(r"住址|家庭|居住|户籍|现住|户口|" + _EN.format("home"), re.I)
+_ORG_PHONE_HINT = re.compile(r"(?:单位|机构|办公|咨询|服务|值班|门诊|预约|热线|客服|企业|公司|医院|学校|接种)(?:电话|热线|号码)")
 
 
 # ---- GB/T 2260 region codes as python-stdnum ships them --------------------------------------------
@@ -201,15 +220,19 @@ def region_table() -> dict[str, list[tuple[int | None, int | None, str]]]:
 
 @functools.lru_cache(maxsize=1)
 def region_codes() -> frozenset[str]:
-    return frozenset(region_table())
+    """Every code that exists or existed in GB/T 2260: stdnum's table plus the few codes it lacks
+    (listings/data/gb2260_supplement.tsv, generated from jionlp by scripts/gb2260_supplement.py)."""
+    extra = Path(__file__).resolve().parent.parent / "data" / "gb2260_supplement.tsv"
+    codes = {line.split("\t", 1)[0] for line in extra.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")}
+    return frozenset(region_table()) | codes
 
 
 # ---- identifier validation (python-stdnum's algorithms, without its per-call overhead) -------------
-# stdnum.cn.ric.is_valid looks the birth place up by a linear scan of loc.dat (~0.4 ms per valid
-# number) and stdnum.cn.uscc.is_valid re-cleans the string on every call (~30 us). Profiling checks
-# up to 20,000 values per column, so both are wrapped: the same checks in the same order, with the
-# place lookup cached per (region, birth year). tests/listings/test_profiling.py asserts that the
-# verdicts equal stdnum's on the test vectors and on generated numbers.
+# stdnum.cn.uscc.is_valid re-cleans the string on every call (~30 us) and profiling checks up to
+# 20,000 values per column, so its check is restated here; tests/listings/test_profiling.py asserts
+# the same verdicts as stdnum's. ID numbers use stdnum's check digit but not its birth-place rule
+# (see ric_is_valid).
 _USCC_ALPHABET = uscc._alphabet  # noqa: SLF001 - stdnum's own charset, not a copy
 _USCC_INDEX = {ch: i for i, ch in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -227,15 +250,6 @@ def uscc_is_valid(value: str) -> bool:
     return v[-1] == _USCC_ALPHABET[(31 - total) % 31]
 
 
-@functools.lru_cache(maxsize=65536)
-def _birth_place_ok(code: str, year: int) -> bool:
-    try:
-        ric.get_birth_place(f"{code}{year:04d}01010000")
-        return True
-    except ValidationError:
-        return False
-
-
 def ric_birth_date(value: str) -> _dt.date | None:
     v = value.upper().strip()
     try:
@@ -244,16 +258,25 @@ def ric_birth_date(value: str) -> _dt.date | None:
         return None
 
 
+EARLIEST_BIRTH_YEAR = 1850  # no one alive (or with a number) was born earlier
+
+
 def ric_is_valid(value: str) -> bool:
-    """Same verdict as stdnum.cn.ric.is_valid: 18 characters, GB 11643 check digit, a real birth date
-    and a birth place code that existed in the birth year."""
+    """A GB 11643 居民身份证号: 18 characters, the check digit right (stdnum.cn.ric.calc_check_digit), a
+    real birth date not in the future, and a region code that exists or existed in GB/T 2260 at ANY time.
+
+    Deliberately not stdnum.cn.ric.is_valid: that also requires the code to have existed in the birth
+    year, but the code is where the number was issued, often years after birth (310115 浦东新区 dates
+    from 1992 and holds people born in 1979), so it refused most numbers of a real register."""
     v = value.upper().strip()
     if len(v) != 18 or not v[:17].isdigit():
         return False
     if v[-1] != ric.calc_check_digit(v):
         return False
     born = ric_birth_date(v)
-    return born is not None and _birth_place_ok(v[:6], born.year)
+    if born is None or born.year < EARLIEST_BIRTH_YEAR or born > _dt.date.today():
+        return False
+    return v[:6] in region_codes()
 
 
 # ---- small helpers ---------------------------------------------------------------------------------
@@ -415,6 +438,7 @@ class _Profiler:
         unit, thousands = _RX["unit_suffix"], _RX["thousands"]
         st = dict.fromkeys(("int", "num", "int_c", "num_c", "date", "datetime", "date8", "coord", "lead0"), 0)
         lengths = []
+        units: set[str] = set()  # unit suffixes stripped before parsing (元, 万元, %, 年 …)
         for v in vals:
             lengths.append(len(v))
             if rx_num.fullmatch(v):
@@ -431,6 +455,8 @@ class _Profiler:
                 c = v
             else:
                 c = unit.sub("", v)
+                if len(c) != len(v):
+                    units.add(v[len(c):].strip())
                 if thousands.fullmatch(c):
                     c = c.replace(",", "")
             if rx_num.fullmatch(c):
@@ -443,7 +469,7 @@ class _Profiler:
             elif rx_date.match(v) and _parses(v, DATE_FORMATS):
                 st["date"] += 1
         st.update(nn=len(vals), distinct=len(set(vals)), minlen=min(lengths, default=0),
-                  maxlen=max(lengths, default=0))
+                  maxlen=max(lengths, default=0), mixed_units=len(units & {"元", "万元", "亿元"}) > 1)
         return st
 
     def _decide_type(self, c: _Column) -> None:
@@ -462,6 +488,10 @@ class _Profiler:
         if _share(st["date8"], nn) >= TYPE_SHARE and (_DATE_HINT.search(c.name) or not code_hint) \
                 and st["minlen"] == st["maxlen"] == 8 and not st["lead0"]:
             c.type, c.date_formats = "date", ("%Y%m%d",)
+            return
+        if st["mixed_units"]:
+            # 1.2亿元 beside 500万元: stripping the units would mix magnitudes; an amount column (see detect)
+            c.type = "text"
             return
         int_share = max(st["int"], st["int_c"]) / nn
         num_share = max(st["num"], st["num_c"]) / nn
@@ -612,6 +642,9 @@ class _Profiler:
         if addr >= SEMANTIC_SHARE or (c.hint("address") and addr >= HINTED_SHARE):
             c.semantic = "address"
             return
+        facts = amounts.amount_column(c.name, vals)
+        if facts:  # 30(万), 24,500(万元), 40万人民币: amounts whose unit is in the text (see listings.amounts)
+            c.semantic, c.unit, c.amount_facts = "amount", facts["unit"], facts
 
     def _pair_coordinates(self) -> None:
         """Unnamed coordinates (e.g. a headerless file): decimals with >= 3 decimals, in China's
@@ -813,6 +846,10 @@ class _Profiler:
                 values = c.sample[: self.sample_size]
                 c.valid_count = sum(1 for v in values if self._matches(c.semantic, v))
                 c.checked_count = len(values)
+            elif c.semantic == "amount" and c.type not in ("integer", "decimal"):
+                values = c.sample[: self.sample_size]
+                c.valid_count = sum(1 for v in values if amounts.parse_amount(v) is not None)
+                c.checked_count = len(values)
             elif c.semantic == "region_code":
                 regions = sorted(region_codes())
                 self.con.execute("CREATE TEMP TABLE IF NOT EXISTS regions AS SELECT unnest(?::VARCHAR[]) AS code",
@@ -864,9 +901,43 @@ class _Profiler:
             c.minors = True
 
     # -- stage 6: personal / sensitive flags ---------------------------------------------------------------
+    def _subject(self) -> str | None:
+        """What a row describes: "person" (an ID number, or names under a header like 姓名), else
+        "organisation" (a column of organisation names such as 杭州市第一人民医院 or 西湖区北山街道社区卫生服务
+        中心, valid credit codes in the row, or headers like 机构名称/单位地址), else None (unknown: 从严)."""
+        for c in self.cols:
+            if c.semantic == "resident_id" or (c.semantic == "person_name" and _PERSON_SUBJECT_HINT.search(c.name)):
+                return "person"
+        for c in self.cols:
+            if c.semantic == "enterprise_name" and not c.hint("person_name"):
+                return "organisation"
+            if c.semantic == "uscc" and c.checked_count and c.valid_count / c.checked_count >= SEMANTIC_SHARE \
+                    and not getattr(c, "embedded_ids", 0):
+                return "organisation"
+            if _ORG_HINT.search(c.name):
+                return "organisation"
+        return None
+
+    @staticmethod
+    def _about_organisation(c: _Column) -> bool:
+        """In a row describing an organisation: whether this column describes the organisation (its name,
+        address, public phone) rather than a person (法定代表人, 联系人, a home address)."""
+        if c.semantic == "address":
+            return not _HOME_HINT.search(c.name)
+        if c.semantic == "person_name":
+            # names that look like a person's under a header naming an organisation (名称: 李记, 王府);
+            # any other column of person names (法定代表人, 经营者, 医生) is about a person (从严)
+            return bool(_ORG_HINT.search(c.name) or c.hint("enterprise_name")) and not c.hint("person_name")
+        if c.semantic == "mobile":
+            return bool(_ORG_PHONE_HINT.search(c.name))
+        return False
+
     def flags(self) -> None:
-        person_in_table = any(c.semantic in _IDENTIFIER_SEMANTIC for c in self.cols)
-        strong_id = any(c.semantic in ("resident_id", "mobile") for c in self.cols)
+        self.subject = self._subject()
+        for c in self.cols:
+            c.about_organisation = self.subject == "organisation" and self._about_organisation(c)
+        person_in_table = any(c.semantic in _IDENTIFIER_SEMANTIC and not c.about_organisation for c in self.cols)
+        strong_id = any(c.semantic in ("resident_id", "mobile") and not c.about_organisation for c in self.cols)
         for c in self.cols:
             kinds = c.sensitive_kind
             if c.semantic == "resident_id":
@@ -889,7 +960,8 @@ class _Profiler:
                 kinds.append("minors")
             c.sensitive_kind = list(dict.fromkeys(kinds))
             hinted_personal = bool(_PERSONAL_HINT.search(c.name)) and (person_in_table or c.type == "text")
-            c.personal = bool(c.semantic in PERSONAL_SEMANTIC or c.sensitive_kind or hinted_personal)
+            personal_semantic = c.semantic in PERSONAL_SEMANTIC and not c.about_organisation
+            c.personal = bool(personal_semantic or c.sensitive_kind or hinted_personal)
 
     @staticmethod
     def _young(c: _Column) -> bool:
@@ -972,6 +1044,10 @@ class _Profiler:
             "variants": self._variants(c) if c.type == "category" else [],
             "minors": c.minors,
         }
+        if getattr(c, "amount_facts", None):
+            out["units"] = c.amount_facts["units"]  # every unit written in the text, with its count
+        if getattr(c, "about_organisation", False):
+            out["describes"] = "organisation"  # a name/address/phone of an organisation: not personal
         if c.type in ("integer", "decimal"):
             out["mean"] = _num_str(full.get("mean"))
             out["sum"] = _num_str(full.get("sum"))
@@ -1052,6 +1128,7 @@ class _Profiler:
             "personal": any(c["personal"] for c in cols),
             "sensitive": any(c["sensitive"] for c in cols),
             "minors": any(c["minors"] for c in cols),
+            "subject": getattr(self, "subject", None),  # what a row describes: person, organisation or None
             "columns": cols,
         }
         p(1.0, "done")

@@ -23,6 +23,8 @@ same sentence already filled in.
 
 from __future__ import annotations
 
+import copy
+
 from market.i18n import N_
 
 GRADES = ("general", "important", "core")  # 一般 / 重要 / 核心  (GB/T 43697-2024)
@@ -100,6 +102,19 @@ def classify(profile: dict, *, core_threshold_people: int = 10_000_000,
                                    col["name"]))
             raise_to("important")
 
+    public = [c["name"] for c in columns if c.get("describes") == "organisation" and not c.get("personal")
+              and c.get("personal_source") != "holder"]
+    if public:
+        reasons.append(_reason("class.organisation_facts",
+                               "“{columns}”是机构的名称、地址或公开电话，每行描述的是机构而非个人，不属于个人信息，不脱敏",
+                               None, columns="”“".join(public)))
+    for col in columns:
+        if col.get("personal_source") == "holder":
+            message = (N_("数据持有方认定“{column}”属于个人信息：{reason}") if col.get("personal")
+                       else N_("数据持有方认定“{column}”不属于个人信息：{reason}"))
+            reasons.append(_reason("class.personal_corrected", message, col["name"],
+                                   reason=col.get("personal_reason") or ""))
+
     if personal_cols:
         people, where = people_count(profile)
         sensitive_people = sensitive_cols and people
@@ -136,3 +151,50 @@ def may_list(grade: str, sharing_type: str) -> tuple[bool, str | None]:
     if grade == "core":
         return False, N_("核心数据不能上架交易")
     return True, None
+
+
+# kinds a holder may not declare non-personal: they identify a person whatever the table is about
+UNCORRECTABLE_KINDS = frozenset({"resident_id", "bank_card", "minors"})
+
+
+def may_declare_not_personal(col: dict) -> bool:
+    auto = col.get("personal_auto") or col
+    kinds = set(auto.get("sensitive_kind") or [])
+    return col.get("semantic_type") != "resident_id" and not kinds & UNCORRECTABLE_KINDS and not auto.get("minors")
+
+
+def correct_personal(profile: dict, column: str, personal: bool, reason: str) -> dict:
+    """A copy of `profile` where the holder decided whether `column` is personal information. The
+    automatic decision is kept in ``personal_auto`` so that a later correction can restore it; masking,
+    classify() and the listing rules read the corrected flags like automatic ones. KeyError: no such
+    column; ValueError: the column holds ID numbers, bank cards or minors' data (always personal)."""
+    out = copy.deepcopy(profile)
+    col = next((c for c in out.get("columns", []) if c["name"] == column), None)
+    if col is None:
+        raise KeyError(column)
+    auto = col.get("personal_auto") or {k: col.get(k) for k in ("personal", "sensitive", "sensitive_kind", "minors")}
+    if not personal and not may_declare_not_personal(col):
+        raise ValueError(column)
+    if personal:
+        col.update(sensitive=bool(auto.get("sensitive")), sensitive_kind=list(auto.get("sensitive_kind") or []),
+                   minors=bool(auto.get("minors")), personal=True)
+    else:
+        col.update(personal=False, sensitive=False, sensitive_kind=[], minors=False)
+    col.update(personal_auto=auto, personal_source="holder", personal_reason=reason)
+    cols = out.get("columns", [])
+    out.update(personal=any(c.get("personal") for c in cols), sensitive=any(c.get("sensitive") for c in cols),
+               minors=any(c.get("minors") for c in cols))
+    return out
+
+
+def carry_corrections(previous: dict | None, profile: dict) -> dict:
+    """The holder's corrections of an earlier version, applied to a new version's columns of the same name."""
+    for col in (previous or {}).get("columns", []):
+        if col.get("personal_source") != "holder":
+            continue
+        try:
+            profile = correct_personal(profile, col["name"], bool(col.get("personal")),
+                                       col.get("personal_reason") or "")
+        except (KeyError, ValueError):
+            continue  # the column is gone, or now holds ID numbers: the automatic decision stands
+    return profile

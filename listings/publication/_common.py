@@ -30,6 +30,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _listed_column(col: dict) -> dict:
+    """A column as a listing's 信息项 shows it: name, type, and the unit of amounts (万元, 元 …)."""
+    out = {"name": col["name"], "type": col.get("type")}
+    if col.get("unit"):
+        out["unit"] = col["unit"]
+    return out
+
+
 async def _reindex(listing_id: int) -> None:
     from listings import search
 

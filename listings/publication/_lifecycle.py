@@ -18,7 +18,7 @@ from listings.entitlements.service import version_published
 from listings.tables import AssetVersion
 from listings.tables import Listing
 from listings.tables import ListingStatus
-from listings.publication._common import _latest_done_version, _listing, _masked_sample, _now, _own_listing, _reindex
+from listings.publication._common import _listed_column, _latest_done_version, _listing, _masked_sample, _now, _own_listing, _reindex
 
 
 async def suspend(*, listing_id: int, reason: str, org_id: int | None = None) -> dict:
@@ -73,7 +73,7 @@ async def _publish_version(listing: dict, version: dict, sample: list[dict], *, 
     await Listing.update({
         Listing.data_version: version["number"], Listing.data_updated_at: version["created_at"],
         Listing.row_count: version["row_count"], Listing.quality_score: json.loads(version["quality"])["score"],
-        Listing.columns: json.dumps([{"name": c["name"], "type": c.get("type")} for c in profile["columns"]],
+        Listing.columns: json.dumps([_listed_column(c) for c in profile["columns"]],
                                     ensure_ascii=False),
         Listing.sample: json.dumps(sample, ensure_ascii=False), Listing.overdue_since: None,
         Listing.pending_version: 0, Listing.updated_at: _now(),

@@ -17,7 +17,7 @@ from listings.tables import Listing
 from listings.tables import ListingStatus
 from listings.tables import PriceCap
 from listings.tables import PricePlan
-from listings.publication._common import PUBLIC_KINDS, _latest_done_version, _listing, _masked_sample, _now, _own_listing, _reindex, check_tier_rules
+from listings.publication._common import _listed_column, PUBLIC_KINDS, _latest_done_version, _listing, _masked_sample, _now, _own_listing, _reindex, check_tier_rules
 
 
 async def create_listing(*, asset_id: int, org_id: int, tier: str, delivery_mode: str, title: str, summary: str,
@@ -48,7 +48,7 @@ async def create_listing(*, asset_id: int, org_id: int, tier: str, delivery_mode
             asset=asset_id, holder=org_id, holder_name=holder["name"], tier=tier, delivery_mode=delivery_mode,
             title=title, summary=summary, category_path=category_path,
             tags=json.dumps(tags, ensure_ascii=False),
-            columns=json.dumps([{"name": c["name"], "type": c.get("type")} for c in profile["columns"]],
+            columns=json.dumps([_listed_column(c) for c in profile["columns"]],
                                ensure_ascii=False),
             update_cycle=update_cycle, sharing_type=sharing_type, open_type=open_type, grade=asset["grade"],
             public_data=holder["kind"] in PUBLIC_KINDS, quality_score=json.loads(version["quality"])["score"],
