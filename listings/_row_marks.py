@@ -186,7 +186,7 @@ class RowMarker:
         t = self._tiers.get(value)
         if t is None:
             t = _tier(value)
-            if len(self._tiers) < self._CACHE:
+            if len(value) <= 64 and len(self._tiers) < self._CACHE:  # at most some 10 MB however wide the cells
                 self._tiers[value] = t
         return t
 
