@@ -9,14 +9,19 @@ What it does, all on 127.0.0.1 with free ports, in a throw-away MARKET_VAR_DIR:
 3. Logs in as buyer@demo.cn (`POST /api/v1/session`), creates an API key (`POST /api/v1/api-keys`),
    and checks that `GET /api/v1/me` answers 200 with that user for the cookie and for the key (and
    401 without either) before any load.
-4. For each target (bare, session cookie, API key): a warm-up of `--warmup` seconds, then
-   `wrk -t<threads> -c<connections> -d<duration>s --latency` (or, without wrk, a Python asyncio
-   keep-alive load loop; "tool" in the JSON says which).
+4. --rounds (at least 3) interleaved rounds (bench/_rounds.py): in each, every target (bare, session
+   cookie, API key) back to back, the order reversed every other round, each a warm-up of `--warmup`
+   seconds then `wrk -t<threads> -c<connections> -d<duration>s --latency` (or, without wrk, a Python
+   asyncio keep-alive load loop; "tool" in the JSON says which). The ceiling swings with whatever
+   else the machine does (8.2k to 5.2k req/s between idle runs here), so a ratio is taken within
+   each round, where both sides saw the same seconds of machine weather, and the median is reported.
 5. Stops everything it started (process groups), even on error or Ctrl-C.
 
 Human-readable progress goes to stderr; the last stdout line is one JSON object:
-bare_rps, session_rps, api_key_rps, ratio (= session_rps / bare_rps; goal >= 0.6), api_key_ratio,
-p50/p99 latencies, non_2xx (over every load run, warm-ups included), the server's CPU use, "db".
+ratio (median over the rounds of session_rps / bare_rps; goal >= 0.6), ratio_spread (max - min of the
+per-round ratios), ratios (each round's), the same as api_key_ratio*, cpu_ratio* (bare / session
+server CPU µs per request), bare_rps, session_rps, api_key_rps and p50/p99 latencies (medians over
+the rounds), non_2xx (over every load run, warm-ups included), the server's CPU use, "db".
 
 MARKET_DATABASE_URL, if set, is passed through (PostgreSQL; a MARKET_SECRET_KEY is made up when
 missing or too short) and "db" says "postgres".
@@ -52,6 +57,17 @@ from urllib.parse import urlparse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_APP = Path(__file__).resolve().parent / "_bare_app.py"
+
+
+def _bench_module(name: str):
+    """A sibling bench module by path (bench/ is no package; this file's name rules out sys.path)."""
+    spec = importlib.util.spec_from_file_location(f"bench{name}", Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rounds_lib = _bench_module("_rounds")
 HOST = "127.0.0.1"
 EMAIL = "buyer@demo.cn"
 DEFAULT_PASSWORD = "demo-2026"
@@ -317,14 +333,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per target (default 2)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure bare/session/api-key this many times, report medians (default 1)")
+    parser.add_argument("--rounds", type=int, default=rounds_lib.MIN_ROUNDS,
+                        help=f"interleaved rounds of bare/session/api-key; the ratio is the median of the "
+                             f"per-round ratios (at least {rounds_lib.MIN_ROUNDS}, the default)")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk if installed (auto), or the Python asyncio loop")
     parser.add_argument("--keep", action="store_true", help="keep the temporary var dir and server logs")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.connections <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 0:
-        parser.error("--duration, --connections, --threads and --rounds must be positive, --warmup >= 0")
+    if args.duration <= 0 or args.connections <= 0 or args.threads <= 0 or args.warmup < 0:
+        parser.error("--duration, --connections and --threads must be positive, --warmup >= 0")
+    if args.rounds < rounds_lib.MIN_ROUNDS:
+        parser.error(f"--rounds must be at least {rounds_lib.MIN_ROUNDS}: one round is at the mercy of the machine")
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
@@ -424,14 +443,15 @@ def main(argv: list[str] | None = None) -> int:
                 return run_wrk(wrk, srv.port, path, headers, seconds, args.connections, args.threads)
             return run_python(srv.port, path, headers, seconds, args.connections)
 
-        non_2xx = socket_errors = 0
-        runs: dict[str, list[dict]] = {name: [] for name, *_ in targets}
-        for rnd in range(args.rounds):
-            for name, srv, path, headers in targets:
+        counts = {"non_2xx": 0, "socket_errors": 0}
+        runs_done = [0]  # for the progress lines: round = runs so far // targets
+
+        def measure(name: str, srv: Server, path: str, headers: dict[str, str]):
+            def run() -> dict:
                 if args.warmup > 0:
                     w = load(srv, path, headers, args.warmup)
-                    non_2xx += w["non_2xx"]
-                    socket_errors += w["socket_errors"]
+                    counts["non_2xx"] += w["non_2xx"]
+                    counts["socket_errors"] += w["socket_errors"]
                 cpu0, t_0 = srv.cpu_seconds(), time.monotonic()
                 r = load(srv, path, headers, args.duration)
                 cpu1, t_1 = srv.cpu_seconds(), time.monotonic()
@@ -439,39 +459,47 @@ def main(argv: list[str] | None = None) -> int:
                     r["server_cpu_pct"] = 100 * (cpu1 - cpu0) / (t_1 - t_0)
                     if r.get("requests"):
                         r["server_cpu_us_per_req"] = 1e6 * (cpu1 - cpu0) / r["requests"]
-                non_2xx += r["non_2xx"]
-                socket_errors += r["socket_errors"]
-                runs[name].append(r)
-                log(f"[http] round {rnd + 1}/{args.rounds} {name:8s} {r['rps']:9.1f} req/s  "
+                counts["non_2xx"] += r["non_2xx"]
+                counts["socket_errors"] += r["socket_errors"]
+                runs_done[0] += 1
+                log(f"[http] round {(runs_done[0] - 1) // len(targets) + 1}/{args.rounds} {name:8s} {r['rps']:9.1f} req/s  "
                     f"p50 {r.get('p50_ms', float('nan')):7.2f} ms  p99 {r.get('p99_ms', float('nan')):7.2f} ms  "
                     f"server cpu {r.get('server_cpu_pct', float('nan')):5.1f}%  "
                     f"({r.get('server_cpu_us_per_req', float('nan')):.0f} µs/req)  "
                     f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
-            for srv in servers:
-                if srv.proc.poll() is not None:
-                    raise RuntimeError(f"{srv.name} died during the load:\n{srv.log_tail()}")
+                for s in servers:
+                    if s.proc.poll() is not None:
+                        raise RuntimeError(f"{s.name} died during the load:\n{s.log_tail()}")
+                return r
+            return run
 
-        def med(name: str, key: str) -> float | None:
-            values = [r[key] for r in runs[name] if r.get(key) is not None]
-            return round(statistics.median(values), 3) if values else None
-
+        rounds = rounds_lib.interleave(args.rounds, **{name: measure(name, srv, path, headers)
+                                                        for name, srv, path, headers in targets})
+        result["round_rps"] = [{name: round(rnd[name]["rps"], 1) for name, *_ in targets} for rnd in rounds]
         for name, *_ in targets:
-            result[f"{name}_rps"] = med(name, "rps")
+            result[f"{name}_rps"] = rounds_lib.median_of(rounds, name, "rps")
             for key in ("p50_ms", "p99_ms", "server_cpu_pct", "server_cpu_us_per_req"):
-                result[f"{name}_{key}"] = med(name, key)
-        bare_rps = result["bare_rps"] or 0.0
-        result["ratio"] = round(result["session_rps"] / bare_rps, 3) if bare_rps else None
-        result["api_key_ratio"] = round(result["api_key_rps"] / bare_rps, 3) if bare_rps else None
+                values = [rnd[name].get(key) for rnd in rounds]
+                result[f"{name}_{key}"] = (round(statistics.median(values), 3)
+                                           if all(v is not None for v in values) else None)
+        result.update(rounds_lib.summarize(rounds, ours="session", bare="bare", key="rps"))
+        result.update(rounds_lib.summarize(rounds, ours="api_key", bare="bare", key="rps", prefix="api_key_"))
         # the same comparison in server CPU time per request: steadier than req/s on a busy machine
-        bare_cpu, session_cpu = result.get("bare_server_cpu_us_per_req"), result.get("session_server_cpu_us_per_req")
-        result["cpu_ratio"] = round(bare_cpu / session_cpu, 3) if bare_cpu and session_cpu else None
+        if all(rnd[name].get("server_cpu_us_per_req") for rnd in rounds for name in ("bare", "session")):
+            result.update(rounds_lib.summarize(rounds, ours="session", bare="bare", key="server_cpu_us_per_req",
+                                               lower_is_better=True, prefix="cpu_"))
+        else:
+            result["cpu_ratio"] = None
+        non_2xx, socket_errors = counts["non_2xx"], counts["socket_errors"]
         result["non_2xx"] = non_2xx
         result["socket_errors"] = socket_errors
         result["goal_ratio"] = 0.6
         if non_2xx:
             log(f"[http] WARNING: {non_2xx} non-2xx responses under load — the figures are not trustworthy")
             exit_code = 1
-        log(f"[http] ratio session/bare {result['ratio']}, api-key/bare {result['api_key_ratio']} (goal ≥ 0.6)")
+        log(f"[http] ratio session/bare {result['ratio']} (median of {result['ratios']}, spread "
+            f"{result['ratio_spread']}), api-key/bare {result['api_key_ratio']} (spread "
+            f"{result['api_key_ratio_spread']}) over {args.rounds} interleaved rounds (goal ≥ 0.6)")
     except (Exception, KeyboardInterrupt) as exc:
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         log(f"[http] ERROR: {type(exc).__name__}: {exc}")

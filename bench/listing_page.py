@@ -11,7 +11,9 @@ MARKET_DATABASE_URL is PostgreSQL, a throw-away database on that server):
    index), plus two price plans per listing (one-time and subscription) and, for public data, the
    agency's cap, so every page computes its quotes against a cap as a buyer's visit does.
 2. `market serve` (no job threads) and `bench/_bare_app.py`, one uvicorn worker each.
-3. wrk, a warm-up then --duration seconds per target, cycling through random listing ids (seed 2026):
+3. --rounds (at least 3) interleaved rounds (bench/_rounds.py): in each, every target below back to back
+   (the order reversed every other round), a warm-up then --duration seconds of wrk, cycling through
+   random listing ids (seed 2026):
    - `GET /listings/{id}`          the listing page a buyer opens from search (HTML, with quotes), over
                                    --hot ids (popular listings: served from the per-process listing view
                                    cache, as a shop's traffic mostly is), then over --ids others
@@ -22,9 +24,10 @@ MARKET_DATABASE_URL is PostgreSQL, a throw-away database on that server):
 4. Stops everything it started and removes what it created, even on error.
 
 Last stdout line: JSON {"bench":"listing_page","listings","db","page_p50_ms","page_p95_ms","page_rps",
-"page_ratio","api_p50_ms","api_p95_ms","api_rps","api_ratio","page_cold_*","api_cold_*","catalogue_p95_ms","catalogue_rps",
-"catalogue_ratio","bare_rps",...}; ratio = rps / bare_rps. Compare within one run: the machine is shared
-by wrk and both servers.
+"page_ratio","page_ratio_spread","page_ratios","api_*","page_cold_*","api_cold_*","catalogue_*","bare_rps",
+"rounds",...}. A target's ratio is the median over the rounds of its rps / the same round's bare_rps, its
+spread the max - min of those per-round ratios (the machine is shared by wrk and both servers, and the
+ceiling itself moves between runs); rps and latencies are medians over the rounds.
 """
 
 from __future__ import annotations
@@ -40,14 +43,13 @@ import asyncio  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import secrets  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote, urlparse  # noqa: E402
+from urllib.parse import quote  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -64,6 +66,8 @@ def _load(name: str, filename: str):
 
 sb = _load("bench_search", "search.py")
 hb = sb.hb
+rounds_lib = _load("bench_rounds", "_rounds.py")
+pg = _load("bench_pg", "_pg.py")
 log, HOST = hb.log, hb.HOST
 
 
@@ -129,20 +133,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="distinct listing ids of the cold runs: nearly every request reads the database (default 20000)")
     parser.add_argument("--hot", type=int, default=200,
                         help="distinct listing ids of the hot runs, the popular listings a shop's traffic piles on (default 200)")
+    parser.add_argument("--rounds", type=int, default=rounds_lib.MIN_ROUNDS,
+                        help=f"interleaved rounds of every target and the bare ceiling; each ratio is the median "
+                             f"of the per-round ratios (at least {rounds_lib.MIN_ROUNDS}, the default)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
+    if args.rounds < rounds_lib.MIN_ROUNDS:
+        parser.error(f"--rounds must be at least {rounds_lib.MIN_ROUNDS}: one round is at the mercy of the machine")
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, hb._terminate)
 
     wrk = shutil.which("wrk") or ("/usr/bin/wrk" if os.access("/usr/bin/wrk", os.X_OK) else None)
     env = dict(os.environ)
-    db_url = env.get("MARKET_DATABASE_URL", "").strip()
-    engine = "postgres" if urlparse(db_url).scheme in ("postgres", "postgresql") else "sqlite"
+    throwaway = pg.ThrowAway.from_env(env, "listing", lambda msg: log(f"[listing] {msg}"))
+    engine = "postgres" if throwaway else "sqlite"
     result: dict = {"bench": "listing_page", "listings": args.listings, "db": engine, "connections": args.connections,
-                    "duration_s": args.duration, "cpus": os.cpu_count()}
+                    "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count()}
     tmp = Path(tempfile.mkdtemp(prefix="market-bench-listing-"))
     servers: list = []
-    pg_db = None
     exit_code = 0
     try:
         if not wrk:
@@ -150,12 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         env.update({"MARKET_VAR_DIR": str(tmp / "var"), "MARKET_HOST": HOST, "MARKET_LOG_LEVEL": "WARNING",
                     "MARKET_EMBEDDED_WORKER": "false"})
         env.pop("MARKET_BASE_URL", None)
-        if engine == "postgres":
-            pg_db = f"market_bench_listing_{secrets.token_hex(4)}"
-            asyncio.run(sb._pg_admin(db_url, f'CREATE DATABASE "{pg_db}"'))
-            env["MARKET_DATABASE_URL"] = sb._pg_url(db_url, pg_db)
-            if len(env.get("MARKET_SECRET_KEY", "").strip()) < 32:
-                env["MARKET_SECRET_KEY"] = secrets.token_urlsafe(48)
+        if throwaway:
+            throwaway.create(env)
         else:
             env.pop("MARKET_DATABASE_URL", None)
         market = hb.market_command()
@@ -210,30 +214,41 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"{pages[0]}: title or quotes missing")
         log(f"[listing] verified {len(pages[:20]) + len(apis[:20]) + len(cats)} pages; {len(cats)} catalogue levels")
 
-        runs = {}
         hot = args.hot
         targets = (("bare", bare_srv, ["/bare"], "/bare"),
                    ("page", market_srv, pages[:hot], pages[0]), ("api", market_srv, apis[:hot], apis[0]),
                    ("page_cold", market_srv, pages[hot:], pages[hot]), ("api_cold", market_srv, apis[hot:], apis[hot]),
                    ("catalogue", market_srv, cats, cats[0]))
-        for name, srv, paths, first in targets:
+        runs_done = [0]
+
+        def measure(name, srv, paths, first):
             lua = sb.lua_script(paths, tmp / f"{name}.lua")
-            if args.warmup > 0:
-                sb.run_wrk(wrk, srv.port, lua, first, args.warmup, args.connections, args.threads)
-            r = sb.run_wrk(wrk, srv.port, lua, first, args.duration, args.connections, args.threads)
-            runs[name] = r
-            log(f"[listing] {name:9s} {r['rps']:9.1f} req/s  p50 {r.get('p50_ms', float('nan')):7.2f} ms  "
-                f"p95 {r.get('p95_ms', float('nan')):7.2f} ms  non-2xx {r['non_2xx']}")
-            if srv.proc.poll() is not None:
-                raise RuntimeError(f"{srv.name} died during the load:\n{srv.log_tail()}")
-        bare = runs["bare"]["rps"]
-        result["bare_rps"] = round(bare, 1)
-        result["bare_p95_ms"] = runs["bare"].get("p95_ms")
+
+            def run() -> dict:
+                if args.warmup > 0:
+                    sb.run_wrk(wrk, srv.port, lua, first, args.warmup, args.connections, args.threads)
+                r = sb.run_wrk(wrk, srv.port, lua, first, args.duration, args.connections, args.threads)
+                runs_done[0] += 1
+                log(f"[listing] round {(runs_done[0] - 1) // len(targets) + 1}/{args.rounds} {name:9s} "
+                    f"{r['rps']:9.1f} req/s  p50 {r.get('p50_ms', float('nan')):7.2f} ms  "
+                    f"p95 {r.get('p95_ms', float('nan')):7.2f} ms  non-2xx {r['non_2xx']}")
+                if srv.proc.poll() is not None:
+                    raise RuntimeError(f"{srv.name} died during the load:\n{srv.log_tail()}")
+                return r
+            return run
+
+        rounds = rounds_lib.interleave(args.rounds, **{t[0]: measure(*t) for t in targets})
+        result["bare_rps"] = rounds_lib.median_of(rounds, "bare", "rps")
+        result["bare_p95_ms"] = rounds_lib.median_of(rounds, "bare", "p95_ms")
         for name in ("page", "api", "page_cold", "api_cold", "catalogue"):
-            r = runs[name]
-            result.update({f"{name}_p50_ms": r.get("p50_ms"), f"{name}_p95_ms": r.get("p95_ms"),
-                           f"{name}_rps": round(r["rps"], 1), f"{name}_ratio": round(r["rps"] / bare, 3) if bare else None})
-        result["non_2xx"] = sum(r["non_2xx"] for r in runs.values())
+            result.update({f"{name}_p50_ms": rounds_lib.median_of(rounds, name, "p50_ms"),
+                           f"{name}_p95_ms": rounds_lib.median_of(rounds, name, "p95_ms"),
+                           f"{name}_rps": rounds_lib.median_of(rounds, name, "rps")})
+            result.update(rounds_lib.summarize(rounds, ours=name, bare="bare", key="rps", prefix=f"{name}_"))
+        log("[listing] ratios (median of per-round, spread): " + ", ".join(
+            f"{name} {result[f'{name}_ratio']} (spread {result[f'{name}_ratio_spread']})"
+            for name in ("page", "api", "page_cold", "api_cold", "catalogue")))
+        result["non_2xx"] = sum(r["non_2xx"] for rnd in rounds for r in rnd.values())
         if result["non_2xx"]:
             exit_code = 1
     except (Exception, KeyboardInterrupt) as exc:
@@ -243,11 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for srv in reversed(servers):
             srv.stop()
-        if pg_db and not args.keep:
-            try:
-                asyncio.run(sb._pg_admin(db_url, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
-            except Exception as exc:  # noqa: BLE001 - report, never mask the run's own result
-                log(f"[listing] could not drop {pg_db}: {exc}")
+        if throwaway:
+            throwaway.drop(keep=args.keep)
         if args.keep:
             log(f"[listing] kept {tmp}")
         else:

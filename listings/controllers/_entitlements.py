@@ -113,24 +113,28 @@ async def api_download(request: Request, entitlement_id: FromPath[int], number: 
     return await _download(request, entitlement_id, number)
 
 
-async def _trace(data: dict) -> list[dict]:
+async def _trace(data: dict) -> dict:
     file = data.get("file")
     if file is None or not isinstance(file, UploadFile):
         raise DomainError("upload.no_file", "请选择要上传的文件")
     try:
-        found = await service.trace(read=file.read)
+        result = await service.trace(read=file.read)
     finally:
         await file.close()
-    return [{"mark_id": r["id"], "listing_id": r["listing_id"], "listing_title": r["listing_title"],
-             "version": r["version"], "recipient": r["recipient_name"],
-             "recipient_credit_code": r["recipient_credit_code"], "purpose": r["purpose"],
-             "order": r["source_ref"], "delivered_at": r["created_at"], "user_id": r["user"]} for r in found]
+    found = [{"mark_id": r["id"], "listing_id": r["listing_id"], "listing_title": r["listing_title"],
+              "version": r["version"], "recipient": r["recipient_name"],
+              "recipient_credit_code": r["recipient_credit_code"], "purpose": r["purpose"],
+              "entitlement_id": r["entitlement"], "order": r["source_ref"], "delivered_at": r["created_at"],
+              "user_id": r["user"], "in_header": r["in_header"], "rows_supporting": r["rows_supporting"]}
+             for r in result["marks"]]
+    return {**result, "marks": found}
 
 
 @post("/trace", opt=TRACERS, status_code=200, request_max_body_size=TRACE_LIMIT,
-      summary="Who received a leaked file: the delivery marks found in it (regulator, admin)")
+      summary="Who received a leaked file or an excerpt of its rows: the delivery marks found in it, with "
+              "the rows supporting each and the marked rows that name nobody (regulator, admin)")
 async def api_trace(data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict:
-    return {"marks": await _trace(data)}
+    return await _trace(data)
 
 
 api_routes = [api_claim, api_entitlements, api_entitlement, api_requests, api_decide, api_revoke, api_download,
@@ -191,13 +195,13 @@ async def request_decide(request: Request, entitlement_id: FromPath[int]) -> Res
 
 @get("/trace", opt=TRACERS, include_in_schema=False)
 async def trace_page(request: Request) -> Response:
-    return page(request, "listings/trace.html", marks=None)
+    return page(request, "listings/trace.html", result=None)
 
 
 @post("/trace", opt=TRACERS, include_in_schema=False, request_max_body_size=TRACE_LIMIT)
 async def trace_submit(request: Request,
                        data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
-    return page(request, "listings/trace.html", marks=await _trace(data))
+    return page(request, "listings/trace.html", result=await _trace(data))
 
 
 page_routes = [claim_submit, entitlements_page, entitlement_page, download_page, requests_page, request_decide,

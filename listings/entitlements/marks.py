@@ -8,6 +8,11 @@ mark stays short (130 invisible characters).
 
 The mark is appended to the last column name: spreadsheet programs and CSV readers keep it, and
 it survives re-saving. Tools that compare column names exactly should strip U+200B, U+200C, U+2060.
+
+Rows copied without the header would lose it, so the same id, signed again, is also spread through
+the data rows: 6 invisible characters appended to one text cell per row, enough for a few dozen rows
+of one file, in any order, to name their recipient (`_row_marks` says exactly what changes and why).
+Tools that compare text cells exactly should strip U+200B, U+200C, U+200D and U+2060 (`strip`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import hmac
 import io
 import re
 from collections.abc import Iterable, Iterator
+
+from listings.entitlements._row_marks import ALPHABET, RowMarker, RowVotes, mark_records
 
 ZERO, ONE, FENCE = "\u200b", "\u200c", "\u2060"
 _MARK_RE = re.compile(f"{FENCE}([{ZERO}{ONE}]{{128}}){FENCE}")
@@ -49,34 +56,78 @@ def find(text: str, secret: bytes) -> list[int]:
 
 
 class Scanner:
-    """`find` over a stream of bytes: chunks are decoded incrementally and a mark cut between two
-    chunks is found in the overlap kept from the previous one."""
+    """`find` over a stream of bytes, and the row marks' votes: chunks are decoded incrementally, a
+    header mark cut between two chunks is found in the overlap kept from the previous one, and a row
+    symbol cut between two chunks is held back until its run of invisible characters ends.
+    Row symbols are counted in the first MAX_ROWS lines only: time stays bounded, and a few hundred
+    rows are enough (memory is bounded whatever the size: the votes are 12 × 256 counters)."""
 
     OVERLAP = 2 + 128  # a whole mark, fences included
+    MAX_ROWS = 1_000_000
 
     def __init__(self, secret: bytes):
         self._secret = secret
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tail = ""
         self._found: list[int] = []
+        self._votes = RowVotes(secret)
+        self._row_tail = ""  # a run of invisible characters that may continue in the next chunk
+        self.rows = 0  # lines examined for row marks
+        self.capped = False
 
-    def _scan(self, text: str) -> None:
+    def _scan(self, text: str, final: bool = False) -> None:
         window = self._tail + text
         for mark_id in find(window, self._secret):
             if mark_id not in self._found:
                 self._found.append(mark_id)
         self._tail = window[-self.OVERLAP:]
+        if self.capped:
+            return
+        rows = self._row_tail + text
+        cut = len(rows)
+        if not final:
+            while cut and rows[cut - 1] in ALPHABET:
+                cut -= 1
+        # a run longer than a symbol is no symbol however it goes on: keep 7 characters of it at most
+        self._row_tail = rows[cut:][-7:]
+        rows = rows[:cut]
+        lines = rows.count("\n")
+        if self.rows + lines >= self.MAX_ROWS:
+            rows = rows[:_nth_newline(rows, self.MAX_ROWS - self.rows)]
+            self.capped, lines = True, self.MAX_ROWS - self.rows
+        self.rows += lines
+        self._votes.scan(rows)
 
     def feed(self, chunk: bytes) -> None:
         self._scan(self._decoder.decode(chunk))
 
     def finish(self) -> list[int]:
-        self._scan(self._decoder.decode(b"", final=True))
-        return self._found
+        """Every verified mark id: header marks first, then those the rows prove."""
+        self._scan(self._decoder.decode(b"", final=True), final=True)
+        self._rows_found, self.unattributed = self._votes.resolve()
+        found = list(self._found)
+        found += [mark_id for mark_id, _n in self._rows_found if mark_id not in found]
+        return found
+
+    def evidence(self) -> dict:
+        """After `finish`: what supports each mark, and the marked rows that name nobody."""
+        return {"header": list(self._found), "rows": dict(self._rows_found), "rows_examined": self.rows,
+                "marked_rows": self._votes.symbols, "unattributed_rows": self.unattributed,
+                "rows_capped": self.capped}
+
+
+def _nth_newline(text: str, n: int) -> int:
+    pos = -1
+    for _ in range(n):
+        pos = text.index("\n", pos + 1)
+    return pos + 1
 
 
 def strip(text: str) -> str:
-    return text.replace(ZERO, "").replace(ONE, "").replace(FENCE, "")
+    return text.translate(_STRIP)
+
+
+_STRIP = str.maketrans("", "", ZERO + ONE + FENCE + ALPHABET)
 
 
 def _split_first_record(head: bytes) -> tuple[bytes, bytes] | None:
@@ -90,10 +141,11 @@ def _split_first_record(head: bytes) -> tuple[bytes, bytes] | None:
     return None
 
 
-def mark_csv(chunks: Iterable[bytes], mark: str, *, bom: bool = True) -> Iterator[bytes]:
-    """Stream a UTF-8 CSV with `mark` appended to its last column name; the rest passes untouched.
-    With `bom`, the file starts with a UTF-8 BOM: Excel, which most buyers open CSV files with,
-    reads Chinese text right only with it."""
+def mark_csv(chunks: Iterable[bytes], mark: str, *, bom: bool = True,
+             rows: RowMarker | None = None) -> Iterator[bytes]:
+    """Stream a UTF-8 CSV with `mark` appended to its last column name, and with `rows` the row marks
+    in its data records; nothing else changes. With `bom`, the file starts with a UTF-8 BOM: Excel,
+    which most buyers open CSV files with, reads Chinese text right only with it."""
     it = iter(chunks)
     head = b""
     split = None
@@ -114,6 +166,34 @@ def mark_csv(chunks: Iterable[bytes], mark: str, *, bom: bool = True) -> Iterato
     out = io.StringIO()
     csv.writer(out, lineterminator=ending or "\r\n").writerow(row)
     yield ("\ufeff" if bom else "").encode("utf-8") + out.getvalue().encode("utf-8")
-    if rest:
-        yield rest
-    yield from it
+    if rows is None:
+        if rest:
+            yield rest
+        yield from it
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")  # any byte passes through
+
+    def texts() -> Iterator[str]:
+        yield decoder.decode(rest)
+        for chunk in it:
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    buffered: list[str] = []
+    size = 0
+    for text in mark_records(texts(), rows):
+        buffered.append(text)
+        size += len(text)
+        if size >= _OUT_CHUNK:
+            yield "".join(buffered).encode("utf-8", "surrogateescape")
+            buffered, size = [], 0
+    if buffered:
+        yield "".join(buffered).encode("utf-8", "surrogateescape")
+
+
+_OUT_CHUNK = 1 << 16  # characters per yielded piece: small enough to stream, big enough not to cost
+
+
+def row_marker(mark_id: int, secret: bytes) -> RowMarker:
+    """The row marks of one delivery, for `mark_csv(rows=...)`."""
+    return RowMarker(mark_id, secret)
