@@ -190,3 +190,58 @@ class Notification(Table, tablename="notification"):
     created_at = Timestamptz(default=TimestamptzNow())
     delivered_at = Timestamptz(null=True, default=None)  # handed to every channel configured
     read_at = Timestamptz(null=True, default=None)
+
+
+class DocumentKind(enum.StrEnum):
+    PURCHASE_CONTRACT = "purchase_contract"  # 数据产品购买合同, signed by buyer and holder
+    INVOICE = "invoice"  # 数电发票 issued by the platform as seller of record
+    CREDIT_NOTE = "credit_note"  # 红字发票 correcting an invoice (invoices are never edited)
+    STATEMENT = "statement"  # a holder's monthly statement
+    AUTHORIZATION_AGREEMENT = "authorization_agreement"  # 授权运营协议 between agency and operator
+
+
+class DocumentStatus(StatusEnum):
+    PENDING = "pending"  # recorded with its frozen context; the PDF is being rendered by a job
+    RENDERED = "rendered"  # the PDF is stored and its sha256 recorded; it may be signed and verified
+
+
+set_transitions(DocumentStatus, {
+    DocumentStatus.PENDING: {DocumentStatus.RENDERED},
+})
+
+
+class Document(Table, tablename="document"):
+    """A PDF the platform issued, rendered once from a versioned template and a frozen context.
+    Nothing here is edited after rendering: a correction is a new document."""
+
+    id = Serial(primary_key=True)
+    kind = Varchar(length=30, choices=DocumentKind)
+    title = Varchar(length=200, default="")  # e.g. 数据产品购买合同 HT-2026-000012
+    subject_type = Varchar(length=60, default="")  # the row it belongs to (purchase_contract, invoice …)
+    subject_id = Varchar(length=64, default="", index=True)
+    template = Varchar(length=200)  # pdf/<kind>/v<N>.html under templates/, never edited once used
+    template_version = Integer()
+    context = Text()  # canonical JSON the template renders; frozen at creation
+    parties = Text(default="[]")  # JSON [{role, org_id, name, credit_code}]: to whom it was issued
+    on_rendered = Varchar(length=100, default="")  # job told {document_id} once rendered (owner's hook)
+    status = Varchar(length=20, choices=DocumentStatus, default=DocumentStatus.PENDING.value)
+    storage_key = Varchar(length=300, default="")
+    sha256 = Varchar(length=64, default="", index=True)  # of the exact PDF bytes stored and served
+    size = BigInt(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    rendered_at = Timestamptz(null=True, default=None)
+
+
+class Signature(Table, tablename="signature"):
+    """One party's signature of one rendered document: who, when, from where, over which bytes."""
+
+    id = Serial(primary_key=True)
+    document = ForeignKey(references=Document, index=True)
+    key = Varchar(length=100, unique=True)  # "<document>:<party role>": a party signs a document once
+    party_role = Varchar(length=30)  # buyer, holder, agency, operator …
+    organization = ForeignKey(references=Organization)
+    user = ForeignKey(references=User, null=True)  # empty for an automatic countersignature
+    method = Varchar(length=20, default="in_app")  # in_app | auto (holder's standing countersignature)
+    ip = Varchar(length=64, default="")
+    sha256 = Varchar(length=64)  # of the PDF bytes signed
+    signed_at = Timestamptz(default=TimestamptzNow())
