@@ -46,7 +46,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from listings import _view_cache
+from listings import _search_rank, _search_thesaurus, _view_cache
 from listings.tables import DeliveryMode, Listing, ListingStatus, Tier
 from market import db
 from market.errors import DomainError
@@ -63,6 +63,7 @@ MAX_PAGE_SIZE = 100
 QUALITY_BUCKETS = (("90+", 90, None), ("75-89", 75, 90), ("60-74", 60, 75), ("<60", None, 60))
 FACET_LIMIT = 20  # holders and categories shown per facet; the small fixed facets are shown whole
 SCENARIO_ITEMS = 3
+NEAREST_ITEMS = 5  # listings offered when nothing matches well
 SCENARIO_SECONDS = 60.0  # a scenario bundle is recomputed at most this often for other processes' changes
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -73,6 +74,9 @@ _INDEX_STOPWORDS = frozenset("的了和与及或等之其在对为是由于按�
 _QUERY_STOPWORDS = frozenset({
     "我", "我要", "我想", "想要", "想", "要", "需要", "如何", "怎么", "怎样", "哪里", "哪些", "什么", "一下", "有",
     "找", "查找", "查询", "搜索", "关于", "相关", "数据", "资料", "开", "办", "做", "个", "家", "一家", "一个",
+    # the rest of a question put as a sentence ("杭州各区县常住人口有多少", "我想查一下…")
+    "我想查", "查", "一下", "多少", "有多少", "可以", "能", "怎么样", "如何查", "了解", "请问", "帮", "帮我", "给",
+    "最近", "现在", "目前", "前", "用", "还", "吗", "呢", "吧", "啊", "得", "地", "着", "过", "每个", "哪个",
     *_INDEX_STOPWORDS})
 _FTS_OPERATORS = frozenset({"and", "or", "not", "near"})
 
@@ -94,6 +98,7 @@ def _ensure_ready() -> None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
+        _search_thesaurus.load()
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
         words = {w for group in _synonym_groups() for w in group}
@@ -182,10 +187,8 @@ def document(row: dict) -> tuple[str, str]:
 # ---- synonyms and scenarios --------------------------------------------------------------
 
 
-@functools.cache
 def _synonym_groups() -> tuple[tuple[str, ...], ...]:
-    raw = json.loads((DATA / "synonyms.json").read_text(encoding="utf-8"))
-    return tuple(tuple(w.strip().lower() for w in g["words"] if w.strip()) for g in raw["groups"])
+    return _search_thesaurus.synonym_groups()
 
 
 @functools.cache
@@ -245,10 +248,10 @@ def _parts(word: str) -> list[str]:
 
 
 class Query:
-    """A parsed query: its terms, their synonyms, and the tree an index can match."""
+    """A parsed query: its terms, what each may also be written as, and the trees an index can match."""
 
     def __init__(self, q: str, literal: bool = False) -> None:
-        """`literal`: the words as written, without synonyms."""
+        """`literal`: the words as written, without expansions."""
         _ensure_ready()
         self.terms: list[str] = []
         for run in _runs(q):
@@ -256,38 +259,54 @@ class Query:
                 if word not in _QUERY_STOPWORDS and word not in _FTS_OPERATORS and word not in self.terms:
                     self.terms.append(word)
         self.expanded: dict[str, list[str]] = {}
-        self.nodes: list[Node] = []
-        table = {} if literal else _synonyms()
+        self.literal: list[Node] = []  # per term: the word as typed (or its parts, for a compound)
+        self.expansions: list[Node | None] = []  # per term: what it may also be written as
+        table = _synonyms()
         for term in self.terms:
-            words = list(table.get(term, ()))
+            parts = _parts(term) if _is_cjk(term) and len(term) >= 3 else []
+            alts = [self._word(term)]
+            if len(parts) > 1:
+                # the compound may be segmented differently inside a listing's text: its parts also match
+                alts.append(_and([("t", p, False) for p in parts]))
+            self.literal.append(_or(alts))
+            if literal:
+                self.expansions.append(None)
+                continue
+            words = _search_thesaurus.expansions(term, table)
             if words:
                 self.expanded[term] = words
-            alts = [self._word(term, words)]
-            parts = _parts(term) if _is_cjk(term) and len(term) >= 3 else []
-            if len(parts) > 1:
-                # the compound may be segmented differently inside a listing's text: its parts, each
-                # with its own synonyms, also match (企业信用 → (企业|法人|…) & (信用|征信|…))
-                alts.append(_and([self._word(p, list(table.get(p, ()))) for p in parts]))
-            self.nodes.append(_or(alts))
+            others = [self._phrase(w) for w in words]
+            if len(parts) > 1 and any(table.get(p) for p in parts):
+                # …and so do the parts' synonyms (企业信用 → (企业|法人|…) & (信用|征信|…))
+                others.append(_and([_or([("t", p, False)] + [self._phrase(w) for w in table.get(p, ())])
+                                    for p in parts]))
+            others = [o for o in others if o is not None]
+            self.expansions.append(_or(others) if others else None)
 
     @staticmethod
-    def _word(word: str, synonyms: list[str]) -> Node:
+    def _word(word: str) -> Node:
         cjk = _is_cjk(word)
         # a lone character or a partly typed pinyin matches as a prefix: 药 → 药店, yib → yibao
         prefix = (cjk and len(word) == 1) or (not cjk and len(word) >= 3 and not word.isdigit())
-        alts = [("t", word, prefix)]
-        for syn in synonyms:
-            runs = _runs(syn)
-            if runs:
-                alts.append(_and([("t", r, False) for r in runs]))
-        return _or(alts)
+        return ("t", word, prefix)
+
+    @staticmethod
+    def _phrase(words: str) -> Node | None:
+        """Every word of a phrase, as the segmenter splits it (公交站点 → 公交 & 站点)."""
+        tokens = [t for run in _runs(words) for t in (_tokenizer.lcut(run) if _is_cjk(run) else [run])
+                  if t not in _INDEX_STOPWORDS]
+        return _and([("t", t, False) for t in tokens]) if tokens else None
+
+    def node(self, i: int) -> Node:
+        """Term i as typed or through any expansion."""
+        return self.literal[i] if self.expansions[i] is None else _or([self.literal[i], self.expansions[i]])
 
     def tree(self) -> Node:
         """Every term must match."""
-        return _and(self.nodes)
+        return _and([self.node(i) for i in range(len(self.terms))])
 
     def __bool__(self) -> bool:
-        return bool(self.nodes)
+        return bool(self.literal)
 
 
 # ---- the two engines ---------------------------------------------------------------------
@@ -910,23 +929,18 @@ async def search(*, q: str = "", tier: str | None = None, category: str | None =
 async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, page_size: int) -> dict:
     await _ready_async()
     query = Query(q)
-    backend = _backend()
     selected = snap.filter(**filters)
-    first = 0
+    parts, match, missing, nearest = [selected], None, [], []
     async with _read_session():
         if query:
-            # relevance: titles holding every query word first; then (and without a query) quality, freshness
-            tree = query.tree()
-            wanted = [backend.expression(tree)] + ([backend.expression(tree, title=True)] if sort == "relevance" else [])
-            missing = [e for e in wanted if e not in _text_masks]
-            for expression, ids in zip(missing, await _match(missing)):
-                if len(_text_masks) >= CACHE_ENTRIES // 4:
-                    del _text_masks[next(iter(_text_masks))]
-                _text_masks[expression] = _mask(ids)
-            masks = [_text_masks.get(e, 0) for e in wanted]
-            selected &= masks[0]
-            first = selected & masks[1] if len(masks) > 1 else 0
-        parts = [first, selected & ~first] if first else [selected]
+            words = await _words(snap, query)
+            ranking = _search_rank.rank(selected, words)
+            selected, match, missing = ranking.matched, ranking.match, ranking.missing
+            # relevance: the parts best first; other sorts: every match in that order
+            parts = ranking.parts if sort == "relevance" else [selected]
+            if match == "nearest":
+                near = ranking.nearest or [snap.filter(**filters)]
+                nearest = await _items(snap.page(near, "quality", 0, NEAREST_ITEMS))
         ids = snap.page(parts, "quality" if sort == "relevance" else sort, (page - 1) * page_size, page_size)
         items = await _items(ids)
         scenario_bundle = None
@@ -936,7 +950,28 @@ async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, 
     total = selected.bit_count()
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "pages": (total + page_size - 1) // page_size, "facets": snap.facets(selected),
-            "query": {"terms": query.terms, "expanded": query.expanded}, "scenario": scenario_bundle}
+            "query": {"terms": query.terms, "expanded": query.expanded, "missing": missing},
+            "match": match, "nearest": nearest, "scenario": scenario_bundle}
+
+
+async def _words(snap: _Snapshot, query: Query) -> list[_search_rank.Word]:
+    """Each query term's masks (as typed / through expansions, anywhere / in the title) and weight;
+    the index is asked once for every expression not already cached."""
+    backend = _backend()
+    wanted = []
+    for i in range(len(query.terms)):
+        for node in (query.literal[i], query.expansions[i]):
+            wanted += [backend.expression(node), backend.expression(node, title=True)] if node is not None else [None, None]
+    known = {e: _text_masks[e] for e in wanted if e is not None and e in _text_masks}
+    missing = list(dict.fromkeys(e for e in wanted if e is not None and e not in known))
+    for expression, ids in zip(missing, await _match(missing)):
+        if len(_text_masks) >= CACHE_ENTRIES // 4:
+            del _text_masks[next(iter(_text_masks))]
+        _text_masks[expression] = known[expression] = _mask(ids)
+    masks = [known[e] & snap.listed if e is not None else 0 for e in wanted]
+    words = [_search_rank.Word(term, *masks[4 * i:4 * i + 4]) for i, term in enumerate(query.terms)]
+    _search_rank.weigh(words, len(snap.attrs), _is_cjk)
+    return words
 
 
 async def fresh_changes() -> None:
