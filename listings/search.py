@@ -101,7 +101,7 @@ def _ensure_ready() -> None:
         _search_thesaurus.load()
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
-        words = {w for group in _synonym_groups() for w in group}
+        words = {w for group in _synonym_groups() for w in group} | set(_search_thesaurus.one_way())
         for sc in _scenarios():
             words.update(sc.get("keywords", ()))
         for word in sorted(words):
@@ -175,13 +175,23 @@ def _tokens(*texts: str) -> str:
     return " ".join(tok for text in texts for run in _runs(text) for tok in _run_tokens(run))
 
 
+def _tag_tokens(tag: str) -> str:
+    """A tag's words, and the tag whole with its pinyin and initials: a tag is a label people type as
+    one (拥堵指数, ydzs) even when the segmenter splits it."""
+    tokens = _tokens(tag)
+    runs = _runs(tag)
+    if len(runs) == 1 and _is_cjk(runs[0]) and len(runs[0]) >= 3 and runs[0] not in tokens.split():
+        tokens = " ".join((tokens, runs[0], *_pinyin(runs[0])))
+    return tokens
+
+
 def document(row: dict) -> tuple[str, str]:
     """The indexed tokens of a listing row: (title, everything else)."""
     _ensure_ready()
     columns = [c.get("name", "") if isinstance(c, dict) else str(c) for c in _json_list(row.get("columns"))]
-    return _tokens(row.get("title", "")), _tokens(row.get("summary", ""), *columns,
-                                                   *(str(t) for t in _json_list(row.get("tags"))),
-                                                   row.get("holder_name", ""), row.get("category_path", ""))
+    return _tokens(row.get("title", "")), " ".join((
+        _tokens(row.get("summary", ""), *columns), *(_tag_tokens(str(t)) for t in _json_list(row.get("tags"))),
+        _tokens(row.get("holder_name", ""), row.get("category_path", ""))))
 
 
 # ---- synonyms and scenarios --------------------------------------------------------------
