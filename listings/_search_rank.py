@@ -3,7 +3,7 @@
 Each query word arrives as four bit masks over listing ids (bit i = listing i): listings holding the
 word itself in the title / anywhere, and listings holding one of its expansions (synonyms, category
 names, 词林) in the title / anywhere. A word weighs its general distinctiveness (jieba's IDF) times its
-rarity in the catalogue (on every listing: ~0), so 公交 outweighs 坐标, 数据 and 杭州市.
+rarity in the catalogue (on every listing: ~0; on few: 1), so 公交 outweighs 坐标, 数据 and 杭州市.
 
 A listing earns, per word, the best of: the word in its title (1.0), elsewhere (0.6), an expansion
 in its title (0.5), elsewhere (0.3), times the word's weight. Listings with the same earnings form one
@@ -28,6 +28,7 @@ from listings import _search_thesaurus
 
 TITLE, BODY, EXPANDED_TITLE, EXPANDED_BODY = 1.0, 0.6, 0.5, 0.3
 PARTIAL = 0.4  # share of the query's weight a listing must cover when none covers every word
+DISTINCTIVE = 0.05  # share of the catalogue at or below which a word counts as fully distinctive
 SINGLE_CHARACTER = 0.5  # weight of a one-character word against its IDF
 MAX_PARTS = 256  # past this many distinct earnings the least relevant are merged (deep pages only)
 
@@ -54,11 +55,13 @@ class Ranking:
 def weigh(words: list[Word], listed: int, is_cjk) -> None:
     """Set each word's weight: general IDF × rarity in the catalogue (listed = number of listings)."""
     n = max(listed, 1)
-    top = math.log((n + 1) / 0.5)
+    # rarity saturates: a word on at most DISTINCTIVE of the listings is as telling as one on none (a
+    # word the catalogue lacks must not outweigh the words it holds just for being absent)
+    top = math.log((n + 1) / (DISTINCTIVE * n + 0.5))
     for w in words:
         general = _search_thesaurus.general_idf(w.term) if is_cjk(w.term) else _search_thesaurus.general_idf("")
         df = w.literal.bit_count()
-        w.weight = general * math.log((n + 1) / (df + 0.5)) / top
+        w.weight = general * min(1.0, math.log((n + 1) / (df + 0.5)) / top)
         if is_cjk(w.term) and len(w.term) == 1:
             w.weight *= SINGLE_CHARACTER  # 花, 钱, 选: in a sentence a lone character rarely names the data
     if words and not any(w.weight > 0 for w in words):
