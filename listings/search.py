@@ -271,6 +271,8 @@ class Query:
         self.expanded: dict[str, list[str]] = {}
         self.literal: list[Node] = []  # per term: the word as typed (or its parts, for a compound)
         self.expansions: list[Node | None] = []  # per term: what it may also be written as
+        self.gaps: list[Node | None] = []  # per term: 词林's words, asked for when no listing holds the term
+        self.gap_words: dict[str, list[str]] = {}
         table = _synonyms()
         for term in self.terms:
             parts = _parts(term) if _is_cjk(term) and len(term) >= 3 else []
@@ -281,10 +283,15 @@ class Query:
             self.literal.append(_or(alts))
             if literal:
                 self.expansions.append(None)
+                self.gaps.append(None)
                 continue
-            words = _search_thesaurus.expansions(term, table)
+            words, broad = _search_thesaurus.expansions(term, table)
             if words:
                 self.expanded[term] = words
+            if broad:
+                self.gap_words[term] = broad
+            gaps = [n for n in map(self._phrase, broad) if n is not None]
+            self.gaps.append(_or(gaps) if gaps else None)
             others = [self._phrase(w) for w in words]
             if len(parts) > 1 and any(table.get(p) for p in parts):
                 # …and so do the parts' synonyms (企业信用 → (企业|法人|…) & (信用|征信|…))
@@ -965,23 +972,40 @@ async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, 
 
 
 async def _words(snap: _Snapshot, query: Query) -> list[_search_rank.Word]:
-    """Each query term's masks (as typed / through expansions, anywhere / in the title) and weight;
-    the index is asked once for every expression not already cached."""
+    """Each query term's masks (as typed / through expansions, anywhere / in the title) and weight.
+    A term no listing holds is asked again through 词林 (its words join the query's `expanded`)."""
     backend = _backend()
-    wanted = []
-    for i in range(len(query.terms)):
-        for node in (query.literal[i], query.expansions[i]):
-            wanted += [backend.expression(node), backend.expression(node, title=True)] if node is not None else [None, None]
+    n = len(query.terms)
+
+    def expressions(nodes) -> list:
+        return [e for node in nodes for e in ((backend.expression(node), backend.expression(node, title=True))
+                                              if node is not None else (None, None))]
+
+    masks = await _masks(expressions(node for i in range(n) for node in (query.literal[i], query.expansions[i])),
+                         snap.listed)
+    gaps = [i for i in range(n) if query.gaps[i] is not None and not masks[4 * i] and not masks[4 * i + 2]]
+    if gaps:
+        filled = await _masks(expressions(query.gaps[i] for i in gaps), snap.listed)
+        for k, i in enumerate(gaps):
+            masks[4 * i + 2] |= filled[2 * k]
+            masks[4 * i + 3] |= filled[2 * k + 1]
+            if filled[2 * k]:
+                query.expanded[query.terms[i]] = query.expanded.get(query.terms[i], []) + query.gap_words[query.terms[i]]
+    words = [_search_rank.Word(term, *masks[4 * i:4 * i + 4]) for i, term in enumerate(query.terms)]
+    _search_rank.weigh(words, len(snap.attrs), _is_cjk)
+    return words
+
+
+async def _masks(wanted: list, listed: int) -> list[int]:
+    """The mask of listed listings matching each expression (None: none), from the cache or the index
+    (one statement for all that are not cached)."""
     known = {e: _text_masks[e] for e in wanted if e is not None and e in _text_masks}
     missing = list(dict.fromkeys(e for e in wanted if e is not None and e not in known))
     for expression, ids in zip(missing, await _match(missing)):
         if len(_text_masks) >= CACHE_ENTRIES // 4:
             del _text_masks[next(iter(_text_masks))]
         _text_masks[expression] = known[expression] = _mask(ids)
-    masks = [known[e] & snap.listed if e is not None else 0 for e in wanted]
-    words = [_search_rank.Word(term, *masks[4 * i:4 * i + 4]) for i, term in enumerate(query.terms)]
-    _search_rank.weigh(words, len(snap.attrs), _is_cjk)
-    return words
+    return [known[e] & listed if e is not None else 0 for e in wanted]
 
 
 async def fresh_changes() -> None:
