@@ -7,16 +7,20 @@ FTS5 (`listing_fts`, rowid = listing id) or by a PostgreSQL tsvector under a GIN
 (`listing_search`, title words weighted A); both come from a hand-written migration, and `_SQLite` /
 `_Postgres` below are the only engine-specific code. Only listed listings are indexed.
 
-Queries. A query is segmented the same way; every word must match (AND), through itself or a synonym
-from data/synonyms.json (OR). The text index only answers "which ids match" (and "which match in the
-title"), as one comma-joined string per question.
+Queries. A query is segmented the same way, less the words of a question put as a sentence (我想查一下,
+有多少). Each word is asked as typed and through its expansions (listings/_search_thesaurus.py:
+data/synonyms.json, the category tree's names, and 同义词词林 for a word no listing holds); the text index
+only answers "which ids match" (and "which match in the title"), as one comma-joined string per question.
+listings/_search_rank.py weighs the words (IDF × rarity in the catalogue), ranks title above summary and
+typed above expanded, and says how well the query matched: `match` is exact, expanded (`query.missing`
+names the words no match holds) or nearest (no match; `nearest` holds the closest listings).
 
 Filters, facets and order. SQL was measured too slow for them on SQLite at 100,000 listings (GROUP BY
 costs 1–4 µs a row, bm25 ~4 µs a matching row: ~140 ms for a typical query, 1.6 s to browse all), so
 each process keeps a `_Snapshot` of every listed listing's filter, facet and sort attributes as bit
 masks (bit i = listing id i) and id orders. Filtering is AND-ing masks, a facet count is an AND and a
-popcount, whatever the number of matches. Relevance puts listings whose title holds every query word
-first, then orders by quality and freshness. The page's rows are read from the database.
+popcount, whatever the number of matches. Relevance splits the matches into parts of equal weighted
+score, best first, each in quality order. The page's rows are read from the database.
 
 Freshness. `index_listing` — to be called after every change of a listing's status, price, quality or
 catalogue fields, inside the change's transaction or after it — rewrites its document and appends its
