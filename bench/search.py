@@ -22,7 +22,7 @@ What it does, all on 127.0.0.1 with free ports, in a throw-away MARKET_VAR_DIR:
    through QUERIES (words, pinyin, initials, synonyms, filters, sorts, pages, scenarios) — for /bare a
    script with its one path, so both pay the same client cost: a warm-up, then --duration seconds each;
    p95 from the script's done() summary (latency:percentile(95)). And a "cold" run whose URLs are all
-   different (QUERIES × 40 pages, further pages each round), so nearly every request misses the
+   different (QUERIES × 40 pages, a page one item longer each round), so nearly every request misses the
    per-process answer cache. The three runs are interleaved, --ratio-rounds times with the order
    alternating (bench/_rounds.py): the ratios are the median of the per-round ratios, with their spread.
 5. The relevance set (bench/search_relevance.json, via bench/_relevance.py): `market demo` builds the demo
@@ -448,11 +448,11 @@ def measure_http(args, env: dict, market: list[str], tmp: Path, servers: list, w
     cold_scripts = iter(range(1_000))
 
     def cold_script() -> Path:
-        """URLs no earlier run asked (pages further on each time), so nearly every request misses the
-        per-process answer cache, round after round."""
+        """URLs no earlier run asked, so nearly every request misses the per-process answer cache, round
+        after round: the same 40 pages, one more item a page each round (deeper pages would cost more)."""
         n = next(cold_scripts)
-        return lua_script([query_path({**p, "page": str(40 * n + k)}) for k in range(1, 41) for p in QUERIES
-                           if "page" not in p], tmp / f"cold{n}.lua")
+        return lua_script([query_path({**p, "page": str(k), "page_size": str(20 + n)}) for k in range(1, 41)
+                           for p in QUERIES if "page" not in p], tmp / f"cold{n}.lua")
 
     def load(name: str, srv, lua: Path, path: str) -> dict:
         cpu0 = srv.cpu_seconds()
