@@ -1,7 +1,8 @@
 """Search over 100,000 listed listings: `GET /api/v1/search` under wrk against a bare Litestar ceiling.
 
     cd /work/main && .venv/bin/python bench/search.py [--listings 100000] [--duration 10] [--connections 16]
-                                                      [--rounds 5] [--no-http] [--keep]
+                                                      [--rounds 5] [--ratio-rounds 3] [--no-http]
+                                                      [--no-relevance] [--keep]
 
 What it does, all on 127.0.0.1 with free ports, in a throw-away MARKET_VAR_DIR:
 
@@ -20,13 +21,20 @@ What it does, all on 127.0.0.1 with free ports, in a throw-away MARKET_VAR_DIR:
    `bench/_bare_app.py` (`GET /bare`), both uvicorn with one worker. wrk with a Lua script cycling
    through QUERIES (words, pinyin, initials, synonyms, filters, sorts, pages, scenarios) — for /bare a
    script with its one path, so both pay the same client cost: a warm-up, then --duration seconds each;
-   p95 from the script's done() summary (latency:percentile(95)). Then a "cold" run whose URLs are all
-   different (QUERIES × 40 pages), so nearly every request misses the per-process answer cache.
-5. Stops everything it started and removes the temporary directory (and database), even on error.
+   p95 from the script's done() summary (latency:percentile(95)). And a "cold" run whose URLs are all
+   different (QUERIES × 40 pages, a page one item longer each round), so nearly every request misses the
+   per-process answer cache. The three runs are interleaved, --ratio-rounds times with the order
+   alternating (bench/_rounds.py): the ratios are the median of the per-round ratios, with their spread.
+5. The relevance set (bench/search_relevance.json, via bench/_relevance.py): `market demo` builds the demo
+   catalogue (29 tables, 71 listings) in its own directory / database, and every query a person would
+   type is asked: the top-3 hit rate (floor 0.9) and the zero-result rate (floor ≤ 0.05); the exit
+   status is 1 below a floor.
+6. Stops everything it started and removes the temporary directory (and database), even on error.
 
 stderr: progress. Last stdout line: JSON {"bench":"search","listings","db","p50_ms","p95_ms","rps",
-"bare_rps","ratio" (= rps / bare_rps),"goal_p95_ms":50,"goal_ratio":0.25,"inproc_p50_ms","inproc_p95_ms",
-"inproc_scenario_bundle_p50_ms","cold_rps","cold_p95_ms",...}. The machine is shared by wrk and both
+"bare_rps","ratio" (median per-round rps / bare_rps),"ratio_spread","ratios","rounds","goal_p95_ms":50,
+"goal_ratio":0.25,"inproc_p50_ms","inproc_p95_ms","inproc_scenario_bundle_p50_ms","cold_rps","cold_p95_ms",
+"cold_ratio","top3_hit_rate","zero_result_rate","relevance_queries",...}. The machine is shared by wrk and both
 servers (2 cores here), so rps move by ±30% between runs; compare within one run.
 """
 
@@ -71,6 +79,8 @@ def _load_http_bench():
 
 
 hb = _load_http_bench()
+from bench import _relevance  # noqa: E402
+from bench._rounds import interleave, median_of, summarize  # noqa: E402
 log, HOST = hb.log, hb.HOST
 BARE_APP = hb.BARE_APP
 SEARCH = "/api/v1/search"
@@ -435,41 +445,115 @@ def measure_http(args, env: dict, market: list[str], tmp: Path, servers: list, w
 
     script = lua_script(paths, tmp / "queries.lua")
     bare_script = lua_script(["/bare"], tmp / "bare.lua")
-    cold = lua_script([query_path({**p, "page": str(n)}) for n in range(1, 41) for p in QUERIES if "page" not in p],
-                      tmp / "cold.lua")
-    runs = {}
-    for name, srv, lua, path in (("bare", bare_srv, bare_script, "/bare"), ("search", market_srv, script, SEARCH),
-                                 ("cold", market_srv, cold, SEARCH)):
-        if args.warmup > 0 and name != "cold":
-            run_wrk(wrk, srv.port, lua, path, args.warmup, args.connections, args.threads)
+    cold_scripts = iter(range(1_000))
+
+    def cold_script() -> Path:
+        """URLs no earlier run asked, so nearly every request misses the per-process answer cache, round
+        after round: the same 40 pages, one more item a page each round (deeper pages would cost more)."""
+        n = next(cold_scripts)
+        return lua_script([query_path({**p, "page": str(k), "page_size": str(20 + n)}) for k in range(1, 41)
+                           for p in QUERIES if "page" not in p], tmp / f"cold{n}.lua")
+
+    def load(name: str, srv, lua: Path, path: str) -> dict:
         cpu0 = srv.cpu_seconds()
         r = run_wrk(wrk, srv.port, lua, path, args.duration, args.connections, args.threads)
         cpu1 = srv.cpu_seconds()
         if cpu0 is not None and cpu1 is not None and r.get("requests"):
             r["server_cpu_us_per_req"] = round(1e6 * (cpu1 - cpu0) / r["requests"])
-        runs[name] = r
         log(f"[search] {name:6s} {r['rps']:9.1f} req/s  p50 {r.get('p50_ms', float('nan')):7.2f} ms  "
             f"p95 {r.get('p95_ms', float('nan')):7.2f} ms  p99 {r.get('p99_ms', float('nan')):7.2f} ms  "
             f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
         if srv.proc.poll() is not None:
             raise RuntimeError(f"{srv.name} died during the load:\n{srv.log_tail()}")
-    s, b, c = runs["search"], runs["bare"], runs["cold"]
-    result.update({"p50_ms": s.get("p50_ms"), "p95_ms": s.get("p95_ms"), "p99_ms": s.get("p99_ms"),
-                   "rps": round(s["rps"], 1), "bare_rps": round(b["rps"], 1),
-                   "ratio": round(s["rps"] / b["rps"], 3) if b["rps"] else None,
-                   "bare_p95_ms": b.get("p95_ms"), "cold_rps": round(c["rps"], 1), "cold_p50_ms": c.get("p50_ms"),
-                   "cold_p95_ms": c.get("p95_ms"),
-                   "cold_ratio": round(c["rps"] / b["rps"], 3) if b["rps"] else None,
-                   "server_cpu_us_per_req": s.get("server_cpu_us_per_req"),
-                   "cold_server_cpu_us_per_req": c.get("server_cpu_us_per_req"),
-                   "non_2xx": s["non_2xx"] + b["non_2xx"] + c["non_2xx"],
-                   "socket_errors": s["socket_errors"] + b["socket_errors"] + c["socket_errors"]})
+        return r
+
+    if args.warmup > 0:
+        run_wrk(wrk, bare_srv.port, bare_script, "/bare", args.warmup, args.connections, args.threads)
+        run_wrk(wrk, market_srv.port, script, SEARCH, args.warmup, args.connections, args.threads)
+    # interleaved rounds: the ceiling and our two sides back to back, the order alternating (bench/_rounds.py)
+    rounds = interleave(args.ratio_rounds, bare=lambda: load("bare", bare_srv, bare_script, "/bare"),
+                        search=lambda: load("search", market_srv, script, SEARCH),
+                        cold=lambda: load("cold", market_srv, cold_script(), SEARCH))
+    total = {k: sum(r[side][k] for r in rounds for side in ("bare", "search", "cold"))
+             for k in ("non_2xx", "socket_errors")}
+    result.update({"p50_ms": median_of(rounds, "search", "p50_ms"), "p95_ms": median_of(rounds, "search", "p95_ms"),
+                   "p99_ms": median_of(rounds, "search", "p99_ms"), "rps": median_of(rounds, "search", "rps"),
+                   "bare_rps": median_of(rounds, "bare", "rps"), "bare_p95_ms": median_of(rounds, "bare", "p95_ms"),
+                   **summarize(rounds, ours="search", bare="bare", key="rps"),
+                   "cold_rps": median_of(rounds, "cold", "rps"), "cold_p50_ms": median_of(rounds, "cold", "p50_ms"),
+                   "cold_p95_ms": median_of(rounds, "cold", "p95_ms"),
+                   **summarize(rounds, ours="cold", bare="bare", key="rps", prefix="cold_"),
+                   "server_cpu_us_per_req": median_of(rounds, "search", "server_cpu_us_per_req"),
+                   "cold_server_cpu_us_per_req": median_of(rounds, "cold", "server_cpu_us_per_req"),
+                   **total})
     if result["non_2xx"]:
         log(f"[search] WARNING: {result['non_2xx']} non-2xx responses under load")
         exit_code = 1
-    log(f"[search] p95 {result['p95_ms']} ms (goal ≤ 50), ratio {result['ratio']} (goal ≥ 0.25); "
-        f"cold p95 {result['cold_p95_ms']} ms, cold ratio {result['cold_ratio']}")
+    log(f"[search] p95 {result['p95_ms']} ms (goal ≤ 50), ratio {result['ratio']} ± {result['ratio_spread']} "
+        f"(median of {result['rounds']} interleaved rounds, goal ≥ 0.25); cold p95 {result['cold_p95_ms']} ms, "
+        f"cold ratio {result['cold_ratio']} ± {result['cold_ratio_spread']}")
     return exit_code
+
+
+def relevance(env: dict, tmp: Path, market: list[str], engine: str, db_url: str) -> dict:
+    """The relevance set (bench/search_relevance.json) over the demo catalogue, built by `market demo`
+    in its own directory (and, on PostgreSQL, its own temporary database), measured in a child process
+    (this one's search module holds the 100,000-listing snapshot)."""
+    renv = {**env, "MARKET_VAR_DIR": str(tmp / "demo-var")}
+    pg_db = None
+    t0 = time.monotonic()
+    try:
+        if engine == "postgres":
+            pg_db = f"market_bench_relevance_{secrets.token_hex(4)}"
+            asyncio.run(_pg_admin(db_url, f'CREATE DATABASE "{pg_db}"'))
+            renv["MARKET_DATABASE_URL"] = _pg_url(db_url, pg_db)
+        for command in ("migrate", "demo"):
+            done = subprocess.run([*market, command], cwd=ROOT, env=renv, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=1200)
+            if done.returncode != 0:
+                raise RuntimeError(f"`market {command}` failed ({done.returncode}):\n{(done.stdout + done.stderr)[-2000:]}")
+        log(f"[search] demo catalogue built in {time.monotonic() - t0:.1f}s; running the relevance set")
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--relevance-only"], cwd=ROOT, env=renv,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"relevance run failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        if pg_db:
+            try:
+                asyncio.run(_pg_admin(db_url, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+            except Exception as exc:  # noqa: BLE001 - report, the figures stand
+                log(f"[search] could not drop database {pg_db}: {exc}")
+    for miss in figures.pop("misses"):
+        log(f"[search]   relevance miss: {json.dumps(miss, ensure_ascii=False)}")
+    floors = _relevance.floors()
+    log(f"[search] relevance: top-3 hit rate {figures['top3_hit_rate']} (floor {floors['top3_hit_rate']}), "
+        f"zero-result rate {figures['zero_result_rate']} (floor ≤ {floors['zero_result_rate']}) over "
+        f"{figures['relevance_queries']} queries; {figures['absent_said_so']}/{figures['absent_queries']} "
+        f"queries for absent data answered 'nearest'")
+    return {**figures, "goal_top3_hit_rate": floors["top3_hit_rate"],
+            "goal_zero_result_rate": floors["zero_result_rate"]}
+
+
+def relevance_only() -> int:
+    """Child process of relevance(): evaluate every case against the configured (demo) database."""
+    from listings import search
+    from market import db
+    from market.config import Settings
+
+    settings = Settings.from_env(dict(os.environ), env_file=None)
+
+    async def run() -> dict:
+        db.bind(settings)
+        await db.start(settings)
+        try:
+            await search.warm_up()
+            return await _relevance.evaluate(_relevance.load_cases())
+        finally:
+            await db.stop()
+
+    print(json.dumps(asyncio.run(run()), ensure_ascii=False), flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,7 +566,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="in-process rounds over the query set (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and PostgreSQL database)")
     parser.add_argument("--no-http", action="store_true", help="stop after the in-process timings (profiling)")
+    parser.add_argument("--ratio-rounds", type=int, default=3,
+                        help="interleaved rounds of bare / search / cold under wrk (default 3, at least 3)")
+    parser.add_argument("--no-relevance", action="store_true", help="skip the relevance set over the demo catalogue")
+    parser.add_argument("--relevance-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.relevance_only:
+        return relevance_only()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, hb._terminate)
 
@@ -548,6 +638,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.no_http:
             exit_code = measure_http(args, env, market, tmp, servers, wrk, result)
+        if not args.no_relevance:
+            result.update(relevance(env, tmp, market, engine, db_url))
+            if (result["top3_hit_rate"] < result["goal_top3_hit_rate"]
+                    or result["zero_result_rate"] > result["goal_zero_result_rate"]):
+                exit_code = exit_code or 1
     except (Exception, KeyboardInterrupt) as exc:
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         log(f"[search] ERROR: {type(exc).__name__}: {exc}")

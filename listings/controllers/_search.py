@@ -31,9 +31,13 @@ async def _run(q: str, sort: str, page_no: int, page_size: int, **filters) -> di
 
 @get("/api/v1/search", opt=PUBLIC, tags=["search"],
      summary="Search listed data: Chinese words, pinyin (yibao) or initials (yb), with filters and facets",
-     description="Every query word must match (through itself or a synonym). `facets` count the filtered "
-                 "matches: holder entries are [name, count, holder_id]. `scenario` is a bundle of listings per "
-                 "need when the query names a scenario such as 我要开小卖部.")
+     description="Query words match as typed or through an expansion (synonyms, category names, 同义词词林), "
+                 "which weighs less; distinctive words and title matches rank first. `match` says how well: "
+                 "`exact` (some listing holds every word as typed), `expanded` (only through expansions, or "
+                 "most of the query; `query.missing` lists words no match holds) or `nearest` (nothing "
+                 "matches well: `items` is empty, `nearest` holds the closest listings; post a demand at "
+                 "/demands). `facets` count the filtered matches: holder entries are [name, count, holder_id]. "
+                 "`scenario` is a bundle of listings per need when the query names a scenario such as 我要开小卖部.")
 async def api_search(q: FromQuery[str] = "", tier: FromQuery[str | None] = None,
                      category: FromQuery[str | None] = None, holder: FromQuery[int | None] = None,
                      price: FromQuery[str | None] = None, price_min_fen: FromQuery[int | None] = None,

@@ -7,16 +7,20 @@ FTS5 (`listing_fts`, rowid = listing id) or by a PostgreSQL tsvector under a GIN
 (`listing_search`, title words weighted A); both come from a hand-written migration, and `_SQLite` /
 `_Postgres` below are the only engine-specific code. Only listed listings are indexed.
 
-Queries. A query is segmented the same way; every word must match (AND), through itself or a synonym
-from data/synonyms.json (OR). The text index only answers "which ids match" (and "which match in the
-title"), as one comma-joined string per question.
+Queries. A query is segmented the same way, less the words of a question put as a sentence (我想查一下,
+有多少). Each word is asked as typed and through its expansions (listings/_search_thesaurus.py:
+data/synonyms.json, the category tree's names, and 同义词词林 for a word no listing holds); the text index
+only answers "which ids match" (and "which match in the title"), as one comma-joined string per question.
+listings/_search_rank.py weighs the words (IDF × rarity in the catalogue), ranks title above summary and
+typed above expanded, and says how well the query matched: `match` is exact, expanded (`query.missing`
+names the words no match holds) or nearest (no match; `nearest` holds the closest listings).
 
 Filters, facets and order. SQL was measured too slow for them on SQLite at 100,000 listings (GROUP BY
 costs 1–4 µs a row, bm25 ~4 µs a matching row: ~140 ms for a typical query, 1.6 s to browse all), so
 each process keeps a `_Snapshot` of every listed listing's filter, facet and sort attributes as bit
 masks (bit i = listing id i) and id orders. Filtering is AND-ing masks, a facet count is an AND and a
-popcount, whatever the number of matches. Relevance puts listings whose title holds every query word
-first, then orders by quality and freshness. The page's rows are read from the database.
+popcount, whatever the number of matches. Relevance splits the matches into parts of equal weighted
+score, best first, each in quality order. The page's rows are read from the database.
 
 Freshness. `index_listing` — to be called after every change of a listing's status, price, quality or
 catalogue fields, inside the change's transaction or after it — rewrites its document and appends its
@@ -47,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from listings.publication import view_cache as _view_cache
+from listings.search import _rank as _search_rank
+from listings.search import _thesaurus as _search_thesaurus
 from listings.tables import DeliveryMode, Listing, ListingStatus, Tier
 from market import db
 from market.errors import DomainError
@@ -63,6 +69,7 @@ MAX_PAGE_SIZE = 100
 QUALITY_BUCKETS = (("90+", 90, None), ("75-89", 75, 90), ("60-74", 60, 75), ("<60", None, 60))
 FACET_LIMIT = 20  # holders and categories shown per facet; the small fixed facets are shown whole
 SCENARIO_ITEMS = 3
+NEAREST_ITEMS = 5  # listings offered when nothing matches well
 SCENARIO_SECONDS = 60.0  # a scenario bundle is recomputed at most this often for other processes' changes
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -73,6 +80,9 @@ _INDEX_STOPWORDS = frozenset("的了和与及或等之其在对为是由于按�
 _QUERY_STOPWORDS = frozenset({
     "我", "我要", "我想", "想要", "想", "要", "需要", "如何", "怎么", "怎样", "哪里", "哪些", "什么", "一下", "有",
     "找", "查找", "查询", "搜索", "关于", "相关", "数据", "资料", "开", "办", "做", "个", "家", "一家", "一个",
+    # the rest of a question put as a sentence ("杭州各区县常住人口有多少", "我想查一下…")
+    "我想查", "查", "一下", "多少", "有多少", "可以", "能", "怎么样", "如何查", "了解", "请问", "帮", "帮我", "给",
+    "最近", "现在", "目前", "前", "用", "还", "吗", "呢", "吧", "啊", "得", "地", "着", "过", "每个", "哪个",
     *_INDEX_STOPWORDS})
 _FTS_OPERATORS = frozenset({"and", "or", "not", "near"})
 
@@ -94,9 +104,10 @@ def _ensure_ready() -> None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
+        _search_thesaurus.load()
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
-        words = {w for group in _synonym_groups() for w in group}
+        words = {w for group in _synonym_groups() for w in group} | set(_search_thesaurus.one_way())
         for sc in _scenarios():
             words.update(sc.get("keywords", ()))
         for word in sorted(words):
@@ -170,22 +181,30 @@ def _tokens(*texts: str) -> str:
     return " ".join(tok for text in texts for run in _runs(text) for tok in _run_tokens(run))
 
 
+def _tag_tokens(tag: str) -> str:
+    """A tag's words, and the tag whole with its pinyin and initials: a tag is a label people type as
+    one (拥堵指数, ydzs) even when the segmenter splits it."""
+    tokens = _tokens(tag)
+    runs = _runs(tag)
+    if len(runs) == 1 and _is_cjk(runs[0]) and len(runs[0]) >= 3 and runs[0] not in tokens.split():
+        tokens = " ".join((tokens, runs[0], *_pinyin(runs[0])))
+    return tokens
+
+
 def document(row: dict) -> tuple[str, str]:
     """The indexed tokens of a listing row: (title, everything else)."""
     _ensure_ready()
     columns = [c.get("name", "") if isinstance(c, dict) else str(c) for c in _json_list(row.get("columns"))]
-    return _tokens(row.get("title", "")), _tokens(row.get("summary", ""), *columns,
-                                                   *(str(t) for t in _json_list(row.get("tags"))),
-                                                   row.get("holder_name", ""), row.get("category_path", ""))
+    return _tokens(row.get("title", "")), " ".join((
+        _tokens(row.get("summary", ""), *columns), *(_tag_tokens(str(t)) for t in _json_list(row.get("tags"))),
+        _tokens(row.get("holder_name", ""), row.get("category_path", ""))))
 
 
 # ---- synonyms and scenarios --------------------------------------------------------------
 
 
-@functools.cache
 def _synonym_groups() -> tuple[tuple[str, ...], ...]:
-    raw = json.loads((DATA / "synonyms.json").read_text(encoding="utf-8"))
-    return tuple(tuple(w.strip().lower() for w in g["words"] if w.strip()) for g in raw["groups"])
+    return _search_thesaurus.synonym_groups()
 
 
 @functools.cache
@@ -245,10 +264,10 @@ def _parts(word: str) -> list[str]:
 
 
 class Query:
-    """A parsed query: its terms, their synonyms, and the tree an index can match."""
+    """A parsed query: its terms, what each may also be written as, and the trees an index can match."""
 
     def __init__(self, q: str, literal: bool = False) -> None:
-        """`literal`: the words as written, without synonyms."""
+        """`literal`: the words as written, without expansions."""
         _ensure_ready()
         self.terms: list[str] = []
         for run in _runs(q):
@@ -256,38 +275,61 @@ class Query:
                 if word not in _QUERY_STOPWORDS and word not in _FTS_OPERATORS and word not in self.terms:
                     self.terms.append(word)
         self.expanded: dict[str, list[str]] = {}
-        self.nodes: list[Node] = []
-        table = {} if literal else _synonyms()
+        self.literal: list[Node] = []  # per term: the word as typed (or its parts, for a compound)
+        self.expansions: list[Node | None] = []  # per term: what it may also be written as
+        self.gaps: list[Node | None] = []  # per term: 词林's words, asked for when no listing holds the term
+        self.gap_words: dict[str, list[str]] = {}
+        table = _synonyms()
         for term in self.terms:
-            words = list(table.get(term, ()))
+            parts = _parts(term) if _is_cjk(term) and len(term) >= 3 else []
+            alts = [self._word(term)]
+            if len(parts) > 1:
+                # the compound may be segmented differently inside a listing's text: its parts also match
+                alts.append(_and([("t", p, False) for p in parts]))
+            self.literal.append(_or(alts))
+            if literal:
+                self.expansions.append(None)
+                self.gaps.append(None)
+                continue
+            words, broad = _search_thesaurus.expansions(term, table)
             if words:
                 self.expanded[term] = words
-            alts = [self._word(term, words)]
-            parts = _parts(term) if _is_cjk(term) and len(term) >= 3 else []
-            if len(parts) > 1:
-                # the compound may be segmented differently inside a listing's text: its parts, each
-                # with its own synonyms, also match (企业信用 → (企业|法人|…) & (信用|征信|…))
-                alts.append(_and([self._word(p, list(table.get(p, ()))) for p in parts]))
-            self.nodes.append(_or(alts))
+            if broad:
+                self.gap_words[term] = broad
+            gaps = [n for n in map(self._phrase, broad) if n is not None]
+            self.gaps.append(_or(gaps) if gaps else None)
+            others = [self._phrase(w) for w in words]
+            if len(parts) > 1 and any(table.get(p) for p in parts):
+                # …and so do the parts' synonyms (企业信用 → (企业|法人|…) & (信用|征信|…))
+                others.append(_and([_or([("t", p, False)] + [self._phrase(w) for w in table.get(p, ())])
+                                    for p in parts]))
+            others = [o for o in others if o is not None]
+            self.expansions.append(_or(others) if others else None)
 
     @staticmethod
-    def _word(word: str, synonyms: list[str]) -> Node:
+    def _word(word: str) -> Node:
         cjk = _is_cjk(word)
         # a lone character or a partly typed pinyin matches as a prefix: 药 → 药店, yib → yibao
         prefix = (cjk and len(word) == 1) or (not cjk and len(word) >= 3 and not word.isdigit())
-        alts = [("t", word, prefix)]
-        for syn in synonyms:
-            runs = _runs(syn)
-            if runs:
-                alts.append(_and([("t", r, False) for r in runs]))
-        return _or(alts)
+        return ("t", word, prefix)
+
+    @staticmethod
+    def _phrase(words: str) -> Node | None:
+        """Every word of a phrase, as the segmenter splits it (公交站点 → 公交 & 站点)."""
+        tokens = [t for run in _runs(words) for t in (_tokenizer.lcut(run) if _is_cjk(run) else [run])
+                  if t not in _INDEX_STOPWORDS]
+        return _and([("t", t, False) for t in tokens]) if tokens else None
+
+    def node(self, i: int) -> Node:
+        """Term i as typed or through any expansion."""
+        return self.literal[i] if self.expansions[i] is None else _or([self.literal[i], self.expansions[i]])
 
     def tree(self) -> Node:
         """Every term must match."""
-        return _and(self.nodes)
+        return _and([self.node(i) for i in range(len(self.terms))])
 
     def __bool__(self) -> bool:
-        return bool(self.nodes)
+        return bool(self.literal)
 
 
 # ---- the two engines ---------------------------------------------------------------------
@@ -910,23 +952,18 @@ async def search(*, q: str = "", tier: str | None = None, category: str | None =
 async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, page_size: int) -> dict:
     await _ready_async()
     query = Query(q)
-    backend = _backend()
     selected = snap.filter(**filters)
-    first = 0
+    parts, match, missing, nearest = [selected], None, [], []
     async with _read_session():
         if query:
-            # relevance: titles holding every query word first; then (and without a query) quality, freshness
-            tree = query.tree()
-            wanted = [backend.expression(tree)] + ([backend.expression(tree, title=True)] if sort == "relevance" else [])
-            missing = [e for e in wanted if e not in _text_masks]
-            for expression, ids in zip(missing, await _match(missing)):
-                if len(_text_masks) >= CACHE_ENTRIES // 4:
-                    del _text_masks[next(iter(_text_masks))]
-                _text_masks[expression] = _mask(ids)
-            masks = [_text_masks.get(e, 0) for e in wanted]
-            selected &= masks[0]
-            first = selected & masks[1] if len(masks) > 1 else 0
-        parts = [first, selected & ~first] if first else [selected]
+            words = await _words(snap, query)
+            ranking = _search_rank.rank(selected, words)
+            selected, match, missing = ranking.matched, ranking.match, ranking.missing
+            # relevance: the parts best first; other sorts: every match in that order
+            parts = ranking.parts if sort == "relevance" else [selected]
+            if match == "nearest":
+                near = ranking.nearest or [snap.filter(**filters)]
+                nearest = await _items(snap.page(near, "quality", 0, NEAREST_ITEMS))
         ids = snap.page(parts, "quality" if sort == "relevance" else sort, (page - 1) * page_size, page_size)
         items = await _items(ids)
         scenario_bundle = None
@@ -936,7 +973,45 @@ async def _search(snap: _Snapshot, q: str, filters: dict, sort: str, page: int, 
     total = selected.bit_count()
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "pages": (total + page_size - 1) // page_size, "facets": snap.facets(selected),
-            "query": {"terms": query.terms, "expanded": query.expanded}, "scenario": scenario_bundle}
+            "query": {"terms": query.terms, "expanded": query.expanded, "missing": missing},
+            "match": match, "nearest": nearest, "scenario": scenario_bundle}
+
+
+async def _words(snap: _Snapshot, query: Query) -> list[_search_rank.Word]:
+    """Each query term's masks (as typed / through expansions, anywhere / in the title) and weight.
+    A term no listing holds is asked again through 词林 (its words join the query's `expanded`)."""
+    backend = _backend()
+    n = len(query.terms)
+
+    def expressions(nodes) -> list:
+        return [e for node in nodes for e in ((backend.expression(node), backend.expression(node, title=True))
+                                              if node is not None else (None, None))]
+
+    masks = await _masks(expressions(node for i in range(n) for node in (query.literal[i], query.expansions[i])),
+                         snap.listed)
+    gaps = [i for i in range(n) if query.gaps[i] is not None and not masks[4 * i] and not masks[4 * i + 2]]
+    if gaps:
+        filled = await _masks(expressions(query.gaps[i] for i in gaps), snap.listed)
+        for k, i in enumerate(gaps):
+            masks[4 * i + 2] |= filled[2 * k]
+            masks[4 * i + 3] |= filled[2 * k + 1]
+            if filled[2 * k]:
+                query.expanded[query.terms[i]] = query.expanded.get(query.terms[i], []) + query.gap_words[query.terms[i]]
+    words = [_search_rank.Word(term, *masks[4 * i:4 * i + 4]) for i, term in enumerate(query.terms)]
+    _search_rank.weigh(words, len(snap.attrs), _is_cjk)
+    return words
+
+
+async def _masks(wanted: list, listed: int) -> list[int]:
+    """The mask of listed listings matching each expression (None: none), from the cache or the index
+    (one statement for all that are not cached)."""
+    known = {e: _text_masks[e] for e in wanted if e is not None and e in _text_masks}
+    missing = list(dict.fromkeys(e for e in wanted if e is not None and e not in known))
+    for expression, ids in zip(missing, await _match(missing)):
+        if len(_text_masks) >= CACHE_ENTRIES // 4:
+            del _text_masks[next(iter(_text_masks))]
+        _text_masks[expression] = known[expression] = _mask(ids)
+    return [known[e] & listed if e is not None else 0 for e in wanted]
 
 
 async def fresh_changes() -> None:
