@@ -25,6 +25,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from listings._reading_errors import ReadError
+from listings._reading_limits import ReadLimits, too_many_columns
 from listings._reading_sources import Source
 
 SAMPLE_ROWS = 200
@@ -199,15 +200,27 @@ def content_name(values: list[str]) -> str | None:
 
 def dedupe(names: list[str]) -> list[str]:
     seen: set[str] = set()
+    last: dict[str, int] = {}  # the suffix a name last got: one name 10,000 times must not cost 10,000² lookups
     out = []
     for name in names:
-        unique, n = name, 1
+        n = last.get(name, 1)
+        unique = name if n == 1 else f"{name}_{n}"
         while unique in seen:
             n += 1
             unique = f"{name}_{n}"
+        last[name] = n
         seen.add(unique)
         out.append(unique)
     return out
+
+
+def _check_width(sample: list[list[str]], fixed_header: list[str] | None, limit: int) -> None:
+    widest = len(fixed_header or ())
+    for row in sample:
+        if len(row) > limit:  # trailing empty cells (a trailing delimiter, a blank sheet column) do not count
+            widest = max(widest, next((i + 1 for i in range(len(row) - 1, -1, -1) if row[i].strip()), 0))
+    if widest > limit:
+        raise too_many_columns(widest, ReadLimits(max_columns=limit))
 
 
 @dataclass
@@ -223,12 +236,15 @@ class Written:
     warnings: list[str]
 
 
-def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
+def write_table(source: Source, out: Path, *, fast: bool = False, max_columns: int | None = None) -> Written:
     """Detect the layout on a sample, then copy every data row to `out` as UTF-8 comma CSV.
 
-    `fast`: for a delimited text file, the fast copy (the same output, see the last section) where it applies."""
+    `fast`: for a delimited text file, the fast copy (the same output, see the last section) where it applies.
+    `max_columns`: a sampled row filled beyond it is refused (ReadError read.too_many_columns) before any copy."""
     rows = source.rows
     raw_sample = list(islice(rows, SAMPLE_ROWS))
+    if max_columns is not None:
+        _check_width(raw_sample, source.fixed_header, max_columns)
     sample = [[c.strip() for c in r] for r in raw_sample]
     if not any(_filled(r) for r in sample):
         raise ReadError("read.empty")

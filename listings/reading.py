@@ -26,8 +26,10 @@ from pathlib import Path
 from listings import _reading_sources as sources
 from listings._reading_errors import ReadError, human_size
 from listings._reading_layout import MISSING_MARKERS, write_table
+from listings._reading_limits import DEFAULT as DEFAULT_LIMITS
+from listings._reading_limits import ReadLimits, check_xlsx, check_zip_directory
 
-__all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "prepare"]
+__all__ = ["FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError", "ReadLimits", "prepare"]
 
 OUTPUT_NAME = "table.csv"
 # from this size on, a delimited text file takes the fast copy (below it, the row loop takes well under a second)
@@ -65,13 +67,14 @@ class PreparedTable:
 
 
 def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5,
-            fast: bool | None = None) -> PreparedTable:
+            fast: bool | None = None, limits: ReadLimits | None = None) -> PreparedTable:
     """Read the upload at `src` (originally called `filename`) into `workdir`/table.csv.
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
     wrote is left in `workdir` (and `workdir` itself is removed if this call created it and it is empty).
     `fast`: the fast copy for a delimited text file (the result is the same either way): None = for files of
-    FAST_MIN_BYTES or more, True = for any size, False = never.
+    FAST_MIN_BYTES or more, True = for any size, False = never. `limits`: on columns, line and cell length,
+    sheets, unpacked size and nesting (each breach a ReadError before the heavy work; default ReadLimits()).
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()
@@ -79,7 +82,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     final = workdir / OUTPUT_NAME
     part = workdir / (OUTPUT_NAME + ".part")
     try:
-        table = _prepare(src, part, filename, max_bytes, fast)
+        table = _prepare(src, part, filename, max_bytes, fast, limits or DEFAULT_LIMITS)
         os.replace(part, final)
         table.csv_path = final
         return table
@@ -94,7 +97,8 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
         raise
 
 
-def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None) -> PreparedTable:
+def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None,
+             limits: ReadLimits) -> PreparedTable:
     size = src.stat().st_size
     if size == 0:
         raise ReadError("read.empty")
@@ -106,19 +110,19 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
     ext = Path(filename).suffix.lower()
 
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        _check_xlsx(src)
-        source = sources.xlsx_source(src)
+        _check_xlsx(src, limits)
+        source = sources.xlsx_source(src, limits)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        source = sources.xls_source(src)
+        source = sources.xls_source(src, limits)
     else:
         for magic, what in _OTHER_BINARY:
             if head.startswith(magic):
                 raise ReadError("read.format", what=what)
         if fast is None:
             fast = size >= FAST_MIN_BYTES
-        return _prepare_text(src, out, head, complete, size, ext, fast)
+        return _prepare_text(src, out, head, complete, size, ext, fast, limits)
     try:
-        written = write_table(source, out)
+        written = write_table(source, out, max_columns=limits.max_columns)
     finally:
         source.close()
     warnings = written.warnings
@@ -127,11 +131,16 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
     return _table(source, written, out)
 
 
-def _check_xlsx(src: Path) -> None:
-    """A zip is an XLSX workbook when it has [Content_Types].xml and an xl/ folder; say what it is otherwise."""
+def _check_xlsx(src: Path, limits: ReadLimits) -> None:
+    """A zip is an XLSX workbook when it has [Content_Types].xml and an xl/ folder; say what it is otherwise.
+    A workbook must then pass the limits (zip bomb, sheets, XML entities) before openpyxl opens it."""
+    check_zip_directory(src)
     try:
         with zipfile.ZipFile(src) as zf:
             names = set(zf.namelist())
+            if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) \
+                    and "xl/workbook.bin" not in names:
+                check_xlsx(zf, limits)
     except (zipfile.BadZipFile, OSError):
         raise ReadError("read.xlsx_corrupt") from None
     if "xl/workbook.bin" in names:
@@ -146,15 +155,15 @@ def _check_xlsx(src: Path) -> None:
 
 
 def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str,
-                  fast: bool) -> PreparedTable:
+                  fast: bool, limits: ReadLimits) -> PreparedTable:
     encoding, codec = sources.detect_encoding(head, complete)
     text = sources.decode_head(head, codec, complete)
     start = text.lstrip("\ufeff \t\r\n")
     if not start:
         raise ReadError("read.empty")
     if _JSON_START.match(start):
-        source = sources.json_source(src, encoding, codec, size, start)
-        written = write_table(source, out)
+        source = sources.json_source(src, encoding, codec, size, start, limits)
+        written = write_table(source, out, max_columns=limits.max_columns)
         return _table(source, written, out)
     if start[0] == "<":
         what = ("这是一个网页（HTML）文件，常见于网站导出的“xls”" if "<html" in start[:2000].lower()
@@ -167,9 +176,10 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
     extra = []
     while True:
         source = sources.Source("tsv" if delimiter == "\t" else "csv", encoding, delimiter,
-                                sources.text_rows(src, codec, delimiter), join_with=delimiter, path=src, codec=codec)
+                                sources.text_rows(src, codec, delimiter, limits), join_with=delimiter, path=src,
+                                codec=codec)
         try:
-            written = write_table(source, out, fast=fast)
+            written = write_table(source, out, fast=fast, max_columns=limits.max_columns)
             break
         except UnicodeDecodeError:
             if codec == "utf-8" and head.isascii():

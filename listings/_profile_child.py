@@ -1,0 +1,35 @@
+"""Reading and profiling one upload in a bounded child process (market.bounded), for the profiling job.
+
+The child touches only files: the upload in, the prepared CSV and the profile out. The database, the
+object store and the audit stay with the parent, which records the outcome (or the reason the child
+was stopped) on the version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from market import bounded
+
+# what the fork server imports once, so that each child starts in milliseconds
+PRELOAD = ("listings._profile_child", "listings.reading", "listings.profiling", "openpyxl", "xlrd", "duckdb")
+
+
+def read_and_profile(src: str, out: str, *, filename: str, limits, threads: int, duckdb_memory: str):
+    """reading.prepare then profiling.profile_csv; progress goes to the parent as (fraction, stage)."""
+    from listings import profiling, reading
+
+    bounded.report((0.05, "reading"))
+    prepared = reading.prepare(Path(src), Path(out), filename=filename, limits=limits)
+    bounded.report((0.2, "profiling"))
+    last = [0.0, ""]
+
+    def progress(fraction: float, stage: str) -> None:
+        # a 5,000-column table reports per column: one message per 1 % or per stage is plenty
+        if stage != last[1] or fraction - last[0] >= 0.01:
+            last[:] = [fraction, stage]
+            bounded.report((0.2 + 0.7 * fraction, stage))
+
+    profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress, threads=threads,
+                                    memory_limit=duckdb_memory)
+    return prepared, profile
