@@ -84,7 +84,11 @@ def _context():
             if ctx.get_start_method() == "forkserver":
                 # "__main__": the server imports the entry script once (behind its __name__ guard, as
                 # multiprocessing requires); without it every child would import it again
-                ctx.set_forkserver_preload(["__main__", *_preloaded])
+                # and a `python -m pkg.mod` entry by its name: each child runs it again as __mp_main__,
+                # which is cheap only when its imports are already there
+                spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+                entry = [spec.name] if spec is not None and spec.name != "__main__" else []
+                ctx.set_forkserver_preload(["__main__", *entry, *_preloaded])
                 _start_forkserver()
             _ctx = ctx
         return _ctx

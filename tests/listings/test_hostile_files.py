@@ -266,3 +266,65 @@ def test_dedupe_of_one_name_repeated():
     names = dedupe(["名称"] * 10_000 + ["名称_3", "x", "名称"])
     assert len(set(names)) == len(names) == 10_003
     assert names[:3] == ["名称", "名称_2", "名称_3"] and names[-3:] == ["名称_3_2", "x", "名称_10001"]
+
+
+# --- a real server: `market serve` (with its in-process worker, or beside `market worker` with a broker) -------------
+
+async def test_served_marketplace_survives_a_job_over_budget(settings):
+    """The process that serves the site runs the job that goes over budget (embedded worker), or a separate
+    `market worker` does (broker): either way the site answers, and the reason is on the version."""
+    import asyncio
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "MARKET_VAR_DIR": str(settings.var_dir), "MARKET_DATABASE_URL": settings.database_url,
+           "MARKET_SECRET_KEY": settings.secret_key, "MARKET_PASSWORD_PROFILE": "cheapest", "PYTHONPATH": str(root),
+           "MARKET_PROFILE_MEMORY_MB": "64", "MARKET_OUTBOX_POLL_SECONDS": "0.1", "MARKET_LOG_LEVEL": "WARNING"}
+    if not settings.broker_url:
+        env.pop("MARKET_BROKER_URL", None)
+    user = await make_user(["holder"])
+    commands = [["serve", "--port", str(port)]] + ([["worker"]] if settings.broker_url else [])
+    procs = [subprocess.Popen([sys.executable, "-m", "market.cli", *cmd], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for cmd in commands]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await http.get("/api/v1/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and procs[0].poll() is None, "the server did not start"
+                await asyncio.sleep(0.2)
+            resp = await http.post("/api/v1/session", json={"email": user["email"], "password": user["password"]})
+            csrf = resp.json()["csrf_token"]
+            body = "区县,人口\n上城区,1000\n拱墅区,2000\n".encode()
+            resp = await http.post("/api/v1/assets", files={"file": ("人口.csv", io.BytesIO(body), "text/csv")},
+                                   headers={"X-CSRF-Token": csrf})
+            assert resp.status_code == 201, resp.text
+            asset_id = resp.json()["id"]
+            deadline = time.monotonic() + 120
+            while True:
+                asset = (await http.get(f"/api/v1/assets/{asset_id}")).json()
+                if asset["profile_status"] in ("failed", "done"):
+                    break
+                assert time.monotonic() < deadline, asset
+                await asyncio.sleep(0.2)
+            assert asset["profile_status"] == "failed" and asset["error_code"] == "profile.over_memory"
+            assert (await http.get("/api/v1/health")).status_code == 200
+            assert all(p.poll() is None for p in procs)  # no process went down with the job
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.communicate(timeout=30)
