@@ -20,16 +20,21 @@ def read_and_profile(src: str, out: str, *, filename: str, limits, threads: int,
     from listings import profiling, reading
 
     bounded.report((0.05, "reading"))
-    prepared = reading.prepare(Path(src), Path(out), filename=filename, limits=limits)
-    bounded.report((0.2, "profiling"))
-    last = [0.0, ""]
+    # one connection for both: a big clean CSV is parsed once, while it is checked (reading._reading_loaded)
+    con = profiling.connect(threads=threads, memory_limit=duckdb_memory, spill=Path(out) / ".profile-spill")
+    try:
+        prepared = reading.prepare(Path(src), Path(out), filename=filename, limits=limits, con=con)
+        bounded.report((0.2, "profiling"))
+        last = [0.0, ""]
 
-    def progress(fraction: float, stage: str) -> None:
-        # a 5,000-column table reports per column: one message per 1 % or per stage is plenty
-        if stage != last[1] or fraction - last[0] >= 0.01:
-            last[:] = [fraction, stage]
-            bounded.report((0.2 + 0.7 * fraction, stage))
+        def progress(fraction: float, stage: str) -> None:
+            # a 5,000-column table reports per column: one message per 1 % or per stage is plenty
+            if stage != last[1] or fraction - last[0] >= 0.01:
+                last[:] = [fraction, stage]
+                bounded.report((0.2 + 0.7 * fraction, stage))
 
-    profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress, threads=threads,
-                                    memory_limit=duckdb_memory)
+        profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress, con=con,
+                                        loaded=prepared.loaded)
+    finally:
+        con.close()
     return prepared, profile

@@ -358,18 +358,31 @@ class _Column:
                 f"THEN replace({stripped}, ',', '') ELSE {stripped} END")
 
 
+class _Loaded(Exception):
+    """The table is there already: no load."""
+
+
+def connect(*, threads: int = 2, memory_limit: str | None = None, spill: Path | None = None):
+    """An in-memory DuckDB connection for profiling, within `threads` and `memory_limit` (e.g. "1024MB")."""
+    config = {"threads": max(1, int(threads)), "enable_progress_bar": False}
+    if memory_limit:  # DuckDB spills to disk (or raises OutOfMemory) instead of growing past it
+        config["memory_limit"] = memory_limit
+        if spill is not None:
+            config["temp_directory"] = str(spill)
+    return duckdb.connect(":memory:", config=config)
+
+
 class _Profiler:
     def __init__(self, csv_path: Path, columns: list[str], progress, sample_size: int, threads: int = 2,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, con=None, loaded: bool = False):
         self.path = Path(csv_path)
         self.names = list(columns)
         self.progress = progress
         self.sample_size = max(100, int(sample_size))
-        config = {"threads": max(1, int(threads))}
-        if memory_limit:  # DuckDB spills to disk (or raises OutOfMemory) instead of growing past it
-            config["memory_limit"] = memory_limit
-            config["temp_directory"] = str(self.path.parent / ".profile-spill")
-        self.con = duckdb.connect(":memory:", config=config)
+        self.loaded = loaded  # `t` is already in `con` (listings.reading loaded it while checking the file)
+        self.own = con is None
+        self.con = con if con is not None else connect(threads=threads, memory_limit=memory_limit,
+                                                       spill=self.path.parent / ".profile-spill")
 
     # -- stage 1: load ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -384,10 +397,14 @@ class _Profiler:
         spec = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in idents) + "}"
         path = _lit(self.path.as_posix())
         try:
+            if self.loaded:
+                raise _Loaded
             self.con.execute(
                 f"CREATE TABLE t AS SELECT * FROM read_csv({path}, header=true, auto_detect=false, delim=',', "
                 f"quote='\"', escape='\"', columns={spec}, null_padding=true, strict_mode=false, encoding='utf-8', "
                 f"nullstr={_NULLSTR})")
+        except _Loaded:
+            pass
         except duckdb.Error:
             # a file whose width differs from `columns`: let DuckDB sniff it, keep names by position
             self.con.execute("DROP TABLE IF EXISTS t")
@@ -1150,16 +1167,19 @@ class _Profiler:
 
 
 def profile_csv(csv_path: Path, columns: list[str], *, progress: Callable[[float, str], None] | None = None,
-                sample_size: int = 20000, threads: int = 2, memory_limit: str | None = None) -> dict:
+                sample_size: int = 20000, threads: int = 2, memory_limit: str | None = None, con=None,
+                loaded: bool = False) -> dict:
     """Profile a clean UTF-8 comma CSV whose first line holds the column names (see module doc).
 
-    `threads` and `memory_limit` (e.g. "1024MB") bound DuckDB; the job runs this in a bounded child process."""
+    `threads` and `memory_limit` (e.g. "1024MB") bound DuckDB; the job runs this in a bounded child process.
+    `con`: a connection of `connect()` to use (not closed here); `loaded`: its table `t` holds the CSV already."""
     def report(fraction: float, stage: str) -> None:
         if progress is not None:
             progress(max(0.0, min(1.0, fraction)), stage)
 
-    prof = _Profiler(Path(csv_path), list(columns), report, sample_size, threads, memory_limit)
+    prof = _Profiler(Path(csv_path), list(columns), report, sample_size, threads, memory_limit, con, loaded)
     try:
         return prof.run()
     finally:
-        prof.con.close()
+        if prof.own:
+            prof.con.close()

@@ -64,10 +64,11 @@ class PreparedTable:
     sheet: str | None  # the worksheet read, for xlsx/xls
     warnings: list[str]  # Chinese, plain language, for the holder
     csv_path: Path  # UTF-8 (no BOM), comma, RFC 4180 quoting, first line = columns
+    loaded: bool = False  # also loaded into the DuckDB connection given to prepare (profile_csv(loaded=True))
 
 
 def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5,
-            fast: bool | None = None, limits: ReadLimits | None = None) -> PreparedTable:
+            fast: bool | None = None, limits: ReadLimits | None = None, con=None) -> PreparedTable:
     """Read the upload at `src` (originally called `filename`) into `workdir`/table.csv.
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
@@ -75,6 +76,8 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     `fast`: the fast copy for a delimited text file (the result is the same either way): None = for files of
     FAST_MIN_BYTES or more, True = for any size, False = never. `limits`: on columns, line and cell length,
     sheets, unpacked size and nesting (each breach a ReadError before the heavy work; default ReadLimits()).
+    `con`: a DuckDB connection that profiling will use; a big clean text file is then loaded into it while it is
+    checked (table `t`, see _reading_loaded), so it is parsed once instead of twice (PreparedTable.loaded).
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()
@@ -82,7 +85,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     final = workdir / OUTPUT_NAME
     part = workdir / (OUTPUT_NAME + ".part")
     try:
-        table = _prepare(src, part, filename, max_bytes, fast, limits or DEFAULT_LIMITS)
+        table = _prepare(src, part, filename, max_bytes, fast, limits or DEFAULT_LIMITS, con)
         os.replace(part, final)
         table.csv_path = final
         return table
@@ -98,7 +101,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
 
 
 def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None,
-             limits: ReadLimits) -> PreparedTable:
+             limits: ReadLimits, con=None) -> PreparedTable:
     size = src.stat().st_size
     if size == 0:
         raise ReadError("read.empty")
@@ -120,7 +123,7 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
                 raise ReadError("read.format", what=what)
         if fast is None:
             fast = size >= FAST_MIN_BYTES
-        return _prepare_text(src, out, head, complete, size, ext, fast, limits)
+        return _prepare_text(src, out, head, complete, size, ext, fast, limits, con)
     try:
         written = write_table(source, out, max_columns=limits.max_columns)
     finally:
@@ -155,7 +158,7 @@ def _check_xlsx(src: Path, limits: ReadLimits) -> None:
 
 
 def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str,
-                  fast: bool, limits: ReadLimits) -> PreparedTable:
+                  fast: bool, limits: ReadLimits, con=None) -> PreparedTable:
     encoding, codec = sources.detect_encoding(head, complete)
     text = sources.decode_head(head, codec, complete)
     start = text.lstrip("\ufeff \t\r\n")
@@ -179,7 +182,7 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
                                 sources.text_rows(src, codec, delimiter, limits), join_with=delimiter, path=src,
                                 codec=codec)
         try:
-            written = write_table(source, out, fast=fast, max_columns=limits.max_columns)
+            written = write_table(source, out, fast=fast, max_columns=limits.max_columns, con=con)
             break
         except UnicodeDecodeError:
             if codec == "utf-8" and head.isascii():
@@ -203,4 +206,4 @@ def _table(source: sources.Source, written, out: Path) -> PreparedTable:
         header_row=written.header_row, header_rows=written.header_rows, skipped_rows=written.skipped_rows,
         unit=written.unit, columns=written.columns, missing_markers=written.missing_markers,
         row_count=written.row_count, group_column=written.group_column, sheet=source.sheet,
-        warnings=written.warnings, csv_path=out)
+        warnings=written.warnings, csv_path=out, loaded=written.loaded)
