@@ -127,7 +127,8 @@ def generate(path: Path, rows: int, seed: int = 2026) -> None:
 def time_duckdb(path: Path) -> float:
     import duckdb
 
-    con = duckdb.connect(":memory:", config={"threads": 2, "enable_progress_bar": False})
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
     try:
         t0 = time.perf_counter()
         con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path.as_posix()}')")

@@ -67,3 +67,24 @@ def test_gbk_file_is_loaded_once(tmp_path):
 @pytest.mark.parametrize("odd", sorted(ODD))
 def test_a_line_to_change_takes_the_old_path(tmp_path, odd):
     assert not _both(tmp_path, _file(tmp_path, odd)).loaded
+
+
+def test_mostly_unique_columns_count_exactly(tmp_path):
+    """Over 50,000 rows, a mostly-unique column is grouped by hash first: distinct counts and top values stay
+    exact, with few repeated values and with many (where the values are grouped at once)."""
+    from collections import Counter
+
+    rng = random.Random(11)
+    rows = 60_000
+    few = [f"A{i:07d}" for i in range(rows)]
+    for i in rng.sample(range(rows), 300):
+        few[i] = f"A{rng.randrange(50):07d}"  # a few values repeat
+    many = [f"B{rng.randrange(rows // 3):07d}" for _ in range(rows)]  # most rows hold a repeated value
+    path = tmp_path / "u.csv"
+    path.write_text("编号甲,编号乙\n" + "".join(f"{a},{b}\n" for a, b in zip(few, many)), encoding="utf-8")
+    profile = profiling.profile_csv(path, ["编号甲", "编号乙"])
+    for col, values in zip(profile["columns"], (few, many)):
+        counts = Counter(values)
+        assert col["distinct_count"] == len(counts)
+        repeated = sorted(((v, n) for v, n in counts.items() if n > 1), key=lambda vn: (-vn[1], vn[0]))
+        assert [tuple(t) for t in col["top_values"][:len(repeated[:10])]] == repeated[:10]
