@@ -67,8 +67,11 @@ def _check(fc, cols: list[str]) -> str:
     special = [ch for ch in _QUOTED if ch != d]
     joined = "concat(" + ", ".join(cols) + ")"  # (concat skips nulls: the empty cells)
     bad = [" OR ".join(f"contains({joined}, {_sql_str(ch)})" for ch in special)]  # to quote (or a lone CR)
+    # the first code point decides cheaply whether a cell could start with a space or be a marker
+    first = ", ".join(dict.fromkeys([*space.split(", "), *(str(ord(m[0])) for m in sorted(MISSING_MARKERS))]))
     for c in cols:  # a cell to strip, a marker
-        bad.append(f"ord({c}) IN ({space}) OR ord(right({c}, 1)) IN ({space}) OR {c} IN ({markers})")
+        bad.append(f"(ord({c}) IN ({first}) AND (ord({c}) IN ({space}) OR {c} IN ({markers}))) "
+                   f"OR ord(right({c}, 1)) IN ({space})")
     bad.append(" AND ".join(f"{c} IS NULL" for c in cols))  # an empty row
     if len(cols) >= 3:
         bad.append(" AND ".join(f"{c} IS NULL" for c in cols[1:]))  # only the first cell filled
