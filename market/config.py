@@ -64,6 +64,19 @@ class Settings:
     job_heartbeat_seconds: float = 15.0
     listing_notice_days: int = 5  # 公示期 of a listing before it goes on sale
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
+    # limits on an uploaded table: each is refused with a clear message before the heavy work starts
+    upload_max_columns: int = 1000
+    upload_max_line_chars: int = 32 * 1024 * 1024  # one physical line of a text table
+    upload_max_cell_chars: int = 16 * 1024 * 1024  # a long WKT geometry fits
+    upload_max_sheets: int = 100
+    upload_max_unzipped_mb: int = 1024  # what an XLSX declares it unpacks to (zip bombs)
+    upload_max_zip_ratio: int = 200  # unpacked/packed size of one big XLSX member
+    upload_max_json_depth: int = 32
+    # the budget of reading + profiling one version, run in a child process: over it, the version
+    # fails with its reason and the serving process lives on
+    profile_memory_mb: int = 2048
+    profile_seconds: int = 900
+    profile_threads: int = 2  # DuckDB threads of one profiling run
     log_level: str = "INFO"
 
     # ---- derived -------------------------------------------------------------------------
@@ -144,6 +157,11 @@ class Settings:
             raise ConfigError(f"MARKET_JOB_MAX_FAILURES must be at least 1 (got {s.job_max_failures})")
         if s.job_heartbeat_seconds <= 0:
             raise ConfigError(f"MARKET_JOB_HEARTBEAT_SECONDS must be positive (got {s.job_heartbeat_seconds})")
+        for name in ("upload_max_columns", "upload_max_line_chars", "upload_max_cell_chars", "upload_max_sheets",
+                     "upload_max_unzipped_mb", "upload_max_zip_ratio", "upload_max_json_depth", "profile_memory_mb",
+                     "profile_seconds", "profile_threads"):
+            if getattr(s, name) < 1:
+                raise ConfigError(f"{_PREFIX}{name.upper()} must be a positive number (got {getattr(s, name)})")
         if not s.is_sqlite and not s.secret_key:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")

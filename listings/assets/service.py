@@ -238,10 +238,16 @@ def schema_diff(old_columns: list[dict], new_columns: list[dict]) -> dict:
 
 
 def run_profile(version_id: int, storage: Storage) -> None:
-    """Read, profile, classify and score one version (sync: runs in a worker thread)."""
-    from listings import profiling, reading
+    """Read, profile, classify and score one version (sync: runs in a worker thread).
+
+    Reading and profiling run in a child process within the configured memory and time budget
+    (market.bounded): a file that breaks a limit or the budget fails alone, with its reason on the
+    version, and the upload is removed as for an unreadable file; this process lives on."""
+    from listings import reading
+    from listings.assets import _profile_child
     from listings.profiling import classification
     from listings.profiling import quality
+    from market import bounded, runtime
     from market.jobs import run_async
 
     version = run_async(AssetVersion.select().where(AssetVersion.id == version_id).first())
@@ -258,41 +264,48 @@ def run_profile(version_id: int, storage: Storage) -> None:
                                     action="asset.profile_retry", status_column="profile_status"))
         run_async(db.transition(AssetVersion, version_id, to=ProfileStatus.RUNNING, action="asset.profile_started",
                                 status_column="profile_status"))
+    settings = runtime.settings()
+    budget = bounded.Budget(memory_bytes=settings.profile_memory_mb * 1024**2, seconds=settings.profile_seconds)
     workdir = Path(tempfile.mkdtemp(prefix="profile-"))
     try:
         src = workdir / ("upload" + Path(version["filename"]).suffix.lower())
         with src.open("wb") as fh:
             for chunk in storage.open(version["object_key"]):
                 fh.write(chunk)
-        run_async(_set_progress(version_id, 0.05, "reading"))
+        shown = [-1.0, ""]
+
+        def progress(message) -> None:  # in this thread, from the child's reports
+            fraction, stage = message
+            if stage != shown[1] or fraction - shown[0] >= 0.05:
+                shown[:] = [fraction, stage]
+                run_async(_set_progress(version_id, fraction, stage))
+
+        bounded.preload(_profile_child.PRELOAD)
         try:
-            prepared = reading.prepare(src, workdir / "out", filename=version["filename"],
-                                       encoding=_encoding.chosen_encoding(version))
+            prepared, profile, normalised = bounded.run(
+                _profile_child.read_and_profile, str(src), str(workdir / "out"), filename=version["filename"],
+                limits=reading.ReadLimits.from_settings(settings), threads=settings.profile_threads,
+                # DuckDB gets half the budget: Python's sample and the rest of the child need the other half
+                duckdb_memory=f"{max(64, settings.profile_memory_mb // 2)}MB", budget=budget,
+                encoding=_encoding.chosen_encoding(version), on_message=progress).value
         except reading.EncodingQuestion as question:
             # the file stays: it is read again once the holder has chosen
             run_async(_encoding.ask_encoding(version_id, question.candidates))
             return
-        except reading.ReadError as exc:
+        except (reading.ReadError, bounded.BudgetExceeded) as exc:
+            exc = exc if isinstance(exc, reading.ReadError) else _over_budget(exc)
             run_async(_fail(version_id, exc.code, exc.message, getattr(exc, "params", {}) or {}))
-            # nothing half-made stays behind: the unreadable file goes, the reason stays on the version
+            # nothing half-made stays behind: the refused file goes, the reason stays on the version
             storage.delete(version["object_key"])
             return
         from listings.profiling import amounts
 
-        # amounts written with units (30(万), 1.2亿元) get a column in 元 beside them, before storing and profiling
-        normalised = amounts.add_normalised_columns(prepared.csv_path, prepared.columns)
         for a in normalised:
             prepared.warnings.append(f"“{a['column']}”的金额带有单位，已统一换算为元，放在新增的“{a['normalised_column']}”列，"
                                      f"原列保留不变" + ("；外币或无单位的值未换算" if a["not_normalised"] else ""))
         prepared_key = f"assets/{version['asset']}/v{version['number']}/table.csv"
         with prepared.csv_path.open("rb") as fh:
             storage.put(prepared_key, fh, content_type="text/csv; charset=utf-8")
-        run_async(_set_progress(version_id, 0.2, "profiling"))
-
-        def progress(fraction: float, stage: str) -> None:
-            run_async(_set_progress(version_id, 0.2 + 0.7 * fraction, stage))
-
-        profile = profiling.profile_csv(prepared.csv_path, prepared.columns, progress=progress)
         profile = amounts.annotate(profile, normalised)
         profile = classification.carry_corrections(run_async(_previous_profile(version)), profile)
         verdict = classification.classify(profile)
@@ -319,12 +332,26 @@ async def abandon_profile(*, version_id: int, reason: str) -> None:
     if version is None or version["profile_status"] not in (ProfileStatus.PENDING.value, ProfileStatus.RUNNING.value):
         return
     await _fail(version_id, f"profile.{reason}", _ABANDONED.get(reason, _ABANDONED["failed_repeatedly"]), {})
+
+
 async def _previous_profile(version: dict) -> dict | None:
     row = await (AssetVersion.select(AssetVersion.profile).where(
         (AssetVersion.asset == version["asset"]) & (AssetVersion.number < version["number"])
         & (AssetVersion.profile_status == ProfileStatus.DONE.value))
         .order_by(AssetVersion.number, ascending=False).first())
     return json.loads(row["profile"]) if row and row["profile"] else None
+
+
+def _over_budget(exc):
+    """The ReadError that tells the holder which budget (memory, time) the reading and profiling exceeded."""
+    from listings import reading
+    from listings.reading._errors import human_size
+
+    if exc.kind == "memory":
+        return reading.ReadError("profile.over_memory", limit=human_size(exc.budget.memory_bytes))
+    if exc.kind == "time":
+        return reading.ReadError("profile.over_time", limit=f"{exc.budget.seconds:g} 秒")
+    return reading.ReadError("profile.crashed", detail=exc.detail)
 
 
 async def _fail(version_id: int, code: str, message: str, params: dict) -> None:

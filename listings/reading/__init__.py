@@ -29,9 +29,11 @@ from listings.reading._encoding import CODECS as ENCODINGS
 from listings.reading._encoding import EncodingQuestion, codec_of, judge, sample_after_ascii
 from listings.reading._errors import ReadError, human_size
 from listings.reading._layout import MISSING_MARKERS, write_table
+from listings.reading._limits import DEFAULT as DEFAULT_LIMITS
+from listings.reading._limits import ReadLimits, check_xlsx, check_zip_directory
 
 __all__ = ["ENCODINGS", "EncodingQuestion", "FAST_MIN_BYTES", "MISSING_MARKERS", "PreparedTable", "ReadError",
-           "prepare"]
+           "ReadLimits", "prepare"]
 
 OUTPUT_NAME = "table.csv"
 # from this size on, a delimited text file takes the fast copy (below it, the row loop takes well under a second)
@@ -66,10 +68,12 @@ class PreparedTable:
     sheet: str | None  # the worksheet read, for xlsx/xls
     warnings: list[str]  # Chinese, plain language, for the holder
     csv_path: Path  # UTF-8 (no BOM), comma, RFC 4180 quoting, first line = columns
+    loaded: bool = False  # also loaded into the DuckDB connection given to prepare (profile_csv(loaded=True))
 
 
 def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1024**2 * 5,
-            fast: bool | None = None, encoding: str | None = None) -> PreparedTable:
+            fast: bool | None = None, encoding: str | None = None, limits: ReadLimits | None = None,
+            con=None) -> PreparedTable:
     """Read the upload at `src` (originally called `filename`) into `workdir`/table.csv.
 
     Raises ReadError (code + Chinese message) for anything that is not a readable table; then nothing this call
@@ -78,6 +82,10 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     FAST_MIN_BYTES or more, True = for any size, False = never.
     `encoding`: the text encoding the holder chose (one of ENCODINGS) after an EncodingQuestion; without it the
     encoding is detected, and EncodingQuestion (candidates with their first rows) is raised when it is uncertain.
+    `limits`: on columns, line and cell length,
+    sheets, unpacked size and nesting (each breach a ReadError before the heavy work; default ReadLimits()).
+    `con`: a DuckDB connection that profiling will use; a big clean text file is then loaded into it while it is
+    checked (table `t`, see _reading_loaded), so it is parsed once instead of twice (PreparedTable.loaded).
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()
@@ -85,7 +93,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     final = workdir / OUTPUT_NAME
     part = workdir / (OUTPUT_NAME + ".part")
     try:
-        table = _prepare(src, part, filename, max_bytes, fast, encoding)
+        table = _prepare(src, part, filename, max_bytes, fast, encoding, limits or DEFAULT_LIMITS, con)
         os.replace(part, final)
         table.csv_path = final
         return table
@@ -101,7 +109,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
 
 
 def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | None,
-             chosen: str | None = None) -> PreparedTable:
+             chosen: str | None, limits: ReadLimits, con=None) -> PreparedTable:
     size = src.stat().st_size
     if size == 0:
         raise ReadError("read.empty")
@@ -113,19 +121,19 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
     ext = Path(filename).suffix.lower()
 
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        _check_xlsx(src)
-        source = sources.xlsx_source(src)
+        _check_xlsx(src, limits)
+        source = sources.xlsx_source(src, limits)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        source = sources.xls_source(src)
+        source = sources.xls_source(src, limits)
     else:
         for magic, what in _OTHER_BINARY:
             if head.startswith(magic):
                 raise ReadError("read.format", what=what)
         if fast is None:
             fast = size >= FAST_MIN_BYTES
-        return _prepare_text(src, out, head, complete, size, ext, fast, chosen)
+        return _prepare_text(src, out, head, complete, size, ext, fast, chosen, limits, con)
     try:
-        written = write_table(source, out)
+        written = write_table(source, out, max_columns=limits.max_columns)
     finally:
         source.close()
     warnings = written.warnings
@@ -134,11 +142,16 @@ def _prepare(src: Path, out: Path, filename: str, max_bytes: int, fast: bool | N
     return _table(source, written, out)
 
 
-def _check_xlsx(src: Path) -> None:
-    """A zip is an XLSX workbook when it has [Content_Types].xml and an xl/ folder; say what it is otherwise."""
+def _check_xlsx(src: Path, limits: ReadLimits) -> None:
+    """A zip is an XLSX workbook when it has [Content_Types].xml and an xl/ folder; say what it is otherwise.
+    A workbook must then pass the limits (zip bomb, sheets, XML entities) before openpyxl opens it."""
+    check_zip_directory(src)
     try:
         with zipfile.ZipFile(src) as zf:
             names = set(zf.namelist())
+            if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) \
+                    and "xl/workbook.bin" not in names:
+                check_xlsx(zf, limits)
     except (zipfile.BadZipFile, OSError):
         raise ReadError("read.xlsx_corrupt") from None
     if "xl/workbook.bin" in names:
@@ -153,7 +166,7 @@ def _check_xlsx(src: Path) -> None:
 
 
 def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, ext: str,
-                  fast: bool, chosen: str | None = None) -> PreparedTable:
+                  fast: bool, chosen: str | None, limits: ReadLimits, con=None) -> PreparedTable:
     if chosen:
         encoding, codec = chosen, codec_of(chosen)
     else:
@@ -163,8 +176,8 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
     if not start:
         raise ReadError("read.empty")
     if _JSON_START.match(start):
-        source = sources.json_source(src, encoding, codec, size, start)
-        written = write_table(source, out)
+        source = sources.json_source(src, encoding, codec, size, start, limits)
+        written = write_table(source, out, max_columns=limits.max_columns)
         return _table(source, written, out)
     if start[0] == "<":
         what = ("这是一个网页（HTML）文件，常见于网站导出的“xls”" if "<html" in start[:2000].lower()
@@ -177,9 +190,10 @@ def _prepare_text(src: Path, out: Path, head: bytes, complete: bool, size: int, 
     extra = []
     while True:
         source = sources.Source("tsv" if delimiter == "\t" else "csv", encoding, delimiter,
-                                sources.text_rows(src, codec, delimiter), join_with=delimiter, path=src, codec=codec)
+                                sources.text_rows(src, codec, delimiter, limits), join_with=delimiter, path=src,
+                                codec=codec)
         try:
-            written = write_table(source, out, fast=fast)
+            written = write_table(source, out, fast=fast, max_columns=limits.max_columns, con=con)
             break
         except UnicodeDecodeError:
             if codec == "utf-8" and head.isascii() and not chosen:
@@ -206,4 +220,4 @@ def _table(source: sources.Source, written, out: Path) -> PreparedTable:
         header_row=written.header_row, header_rows=written.header_rows, skipped_rows=written.skipped_rows,
         unit=written.unit, columns=written.columns, missing_markers=written.missing_markers,
         row_count=written.row_count, group_column=written.group_column, sheet=source.sheet,
-        warnings=written.warnings, csv_path=out)
+        warnings=written.warnings, csv_path=out, loaded=written.loaded)

@@ -25,6 +25,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from listings.reading._errors import ReadError
+from listings.reading._limits import ReadLimits, too_many_columns
 from listings.reading._sources import Source
 
 SAMPLE_ROWS = 200
@@ -199,15 +200,27 @@ def content_name(values: list[str]) -> str | None:
 
 def dedupe(names: list[str]) -> list[str]:
     seen: set[str] = set()
+    last: dict[str, int] = {}  # the suffix a name last got: one name 10,000 times must not cost 10,000² lookups
     out = []
     for name in names:
-        unique, n = name, 1
+        n = last.get(name, 1)
+        unique = name if n == 1 else f"{name}_{n}"
         while unique in seen:
             n += 1
             unique = f"{name}_{n}"
+        last[name] = n
         seen.add(unique)
         out.append(unique)
     return out
+
+
+def _check_width(sample: list[list[str]], fixed_header: list[str] | None, limit: int) -> None:
+    widest = len(fixed_header or ())
+    for row in sample:
+        if len(row) > limit:  # trailing empty cells (a trailing delimiter, a blank sheet column) do not count
+            widest = max(widest, next((i + 1 for i in range(len(row) - 1, -1, -1) if row[i].strip()), 0))
+    if widest > limit:
+        raise too_many_columns(widest, ReadLimits(max_columns=limit))
 
 
 @dataclass
@@ -221,14 +234,21 @@ class Written:
     row_count: int
     group_column: str | None
     warnings: list[str]
+    loaded: bool = False  # the table is also in the DuckDB connection handed to write_table, as listings.profiling
+    # loads it (`t`, columns c0…)
 
 
-def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
+def write_table(source: Source, out: Path, *, fast: bool = False, max_columns: int | None = None,
+                con=None) -> Written:
     """Detect the layout on a sample, then copy every data row to `out` as UTF-8 comma CSV.
 
-    `fast`: for a delimited text file, the fast copy (the same output, see the last section) where it applies."""
+    `fast`: for a delimited text file, the fast copy (the same output, see the last section) where it applies.
+    `max_columns`: a sampled row filled beyond it is refused (ReadError read.too_many_columns) before any copy.
+    `con`: a DuckDB connection into which the fast copy may also load the table for profiling (Written.loaded)."""
     rows = source.rows
     raw_sample = list(islice(rows, SAMPLE_ROWS))
+    if max_columns is not None:
+        _check_width(raw_sample, source.fixed_header, max_columns)
     sample = [[c.strip() for c in r] for r in raw_sample]
     if not any(_filled(r) for r in sample):
         raise ReadError("read.empty")
@@ -274,10 +294,12 @@ def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
         return _copy(data_rows, out, names, width, source.join_with, group, unnamed, first_raw=layout.data_start,
                      ragged_ok=source.sheet_like, repeat=repeat)
 
-    stats = None
+    stats, loaded = None, False
     if fast and not group and source.fixed_header is None and not source.sheet_like:
-        stats = _FastCopy(source, out, raw_sample[layout.data_start:], names, width, layout.data_start, auto,
-                          repeat).run(lambda items: copy(items, set()))
+        fast_copy = _FastCopy(source, out, raw_sample[layout.data_start:], names, width, layout.data_start, auto,
+                              repeat, con)
+        stats = fast_copy.run(lambda items: copy(items, set()))
+        loaded = fast_copy.loaded
     if stats is None:
         stats = copy(chain(sample[layout.data_start:], rows), auto)
     headerless = not layout.header and source.fixed_header is None
@@ -299,7 +321,7 @@ def write_table(source: Source, out: Path, *, fast: bool = False) -> Written:
         columns=names, header_row=layout.header[-1] if layout.header else None,
         header_rows=1 if source.fixed_header is not None else len(layout.header),
         skipped_rows=layout.skipped, unit=layout.unit or stats.unit, missing_markers=stats.markers, row_count=stats.rows,
-        group_column=names[-1] if group and stats.groups else None, warnings=warnings)
+        group_column=names[-1] if group and stats.groups else None, warnings=warnings, loaded=loaded)
 
 
 def _group_rule(data: list[list[str]], width: int):
@@ -506,9 +528,11 @@ class _FastCopy:
     """Set up by write_table for a delimited text file; `run` gives the _Stats, or None for the plain loop."""
 
     def __init__(self, source: Source, out: Path, data: list[list[str]], names: list[str], width: int,
-                 data_start: int, auto: set[int], repeat: list[str] | None):
+                 data_start: int, auto: set[int], repeat: list[str] | None, con=None):
         self.source, self.out, self.data, self.names, self.width = source, out, data, names, width
         self.data_start, self.auto, self.repeat = data_start, auto, repeat
+        self.con = con  # the profiler's DuckDB connection, if any: a clean file is loaded into it (_reading_loaded)
+        self.loaded = False
         self.d = source.delimiter or ""
         self.tmp = out.with_name(out.name + ".utf8")
         self.path: Path | None = None
@@ -543,9 +567,19 @@ class _FastCopy:
             if pre is None:
                 return None
             self.skip, self.offset = pre
+            got = None
+            if len(clean) == len(self.data) and self.con is not None:  # check, copy and load at once
+                from listings.reading._loaded import load_and_check
+
+                got = load_and_check(self, self.con)
+                if got is not None and not got[2]:
+                    self.loaded = True
+                    return _Stats(rows=got[0])
             con = duckdb.connect(":memory:", config={"threads": 2, "preserve_insertion_order": True})
             try:
-                if len(clean) == len(self.data):  # probably all clean: check and copy at once
+                if got is not None:  # some lines are dirty: which ones, below
+                    lines, dirty = got[0], got[2]
+                elif len(clean) == len(self.data):  # probably all clean: check and copy at once
                     lines, size, dirty = self._verbatim(con)
                     if not dirty:
                         return _Stats(rows=lines)

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from listings.reading import _encoding as _reading_encoding
+from listings.reading import _limits as limits_
 from listings.reading._errors import ReadError, human_size
+from listings.reading._limits import ReadLimits
 
 SNIFF_BYTES = 64 * 1024
 JSON_MAX_BYTES = 50 * 1024**2
@@ -97,12 +99,30 @@ def detect_delimiter(text: str, complete: bool, prefer_tab: bool) -> str:
     return max(scores, key=lambda d: (scores[d], -DELIMITERS.index(d)))
 
 
-def text_rows(path: Path, codec: str, delimiter: str) -> Iterator[list[str]]:
+def text_rows(path: Path, codec: str, delimiter: str, limits: ReadLimits = limits_.DEFAULT) -> Iterator[list[str]]:
+    max_line, max_cell = limits.max_line_chars, limits.max_cell_chars
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding=codec, newline="")
-        reader = csv.reader(text, delimiter=delimiter)
+        taken = [0, 0]  # physical lines read, characters read since the last record
+
+        def lines() -> Iterator[str]:
+            # never more than max_line characters at once: a file without line ends is not read whole
+            readline = text.readline
+            while line := readline(max_line):
+                taken[0] += 1
+                if len(line) == max_line and line[-1] not in "\r\n" and readline(1):
+                    raise limits_.line_too_long(taken[0], limits)
+                taken[1] += len(line)
+                yield line
+
+        reader = csv.reader(lines(), delimiter=delimiter)
         try:
-            yield from reader
+            for row in reader:
+                # only a record longer than the cell limit can hold a cell over it (one compare a row)
+                if taken[1] > max_cell and max(map(len, row), default=0) > max_cell:
+                    raise limits_.cell_too_long(reader.line_num, limits)
+                taken[1] = 0
+                yield row
         except csv.Error as exc:
             raise ReadError("read.malformed", line=reader.line_num, detail=str(exc)) from None
 
@@ -137,7 +157,7 @@ def xlsx_cell(v) -> str:
     return str(v)
 
 
-def xlsx_source(path: Path) -> Source:
+def xlsx_source(path: Path, limits: ReadLimits = limits_.DEFAULT) -> Source:
     import openpyxl
 
     fh = path.open("rb")  # a file object: openpyxl would refuse a path whose extension is not .xlsx
@@ -148,31 +168,42 @@ def xlsx_source(path: Path) -> Source:
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except Exception:  # zipfile, XML and openpyxl errors alike: the file is not a readable workbook
+    except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is not a readable workbook
         fh.close()
-        raise ReadError("read.xlsx_corrupt") from None
+        raise _xlsx_error(exc) from None
     try:
         for ws in wb.worksheets:
             ws.reset_dimensions()  # a wrong <dimension> tag (some exporters write "A1") would cut rows short
         filled = [ws for ws in wb.worksheets if _first_filled(ws.iter_rows(values_only=True))]
-    except Exception:
+    except Exception as exc:
         close()
-        raise ReadError("read.xlsx_corrupt") from None
+        raise _xlsx_error(exc) from None
     if not filled:
         close()
         raise ReadError("read.empty")
 
+    max_cell = limits.max_cell_chars
+
     def rows():
         try:
-            for row in filled[0].iter_rows(values_only=True):
-                yield [xlsx_cell(v) for v in row]
+            for n, row in enumerate(filled[0].iter_rows(values_only=True), 1):
+                cells = [xlsx_cell(v) for v in row]
+                if max(map(len, cells), default=0) > max_cell:
+                    raise limits_.cell_too_long(n, limits)
+                yield cells
         except (ReadError, GeneratorExit):
             raise
-        except Exception:
-            raise ReadError("read.xlsx_corrupt") from None
+        except Exception as exc:
+            raise _xlsx_error(exc) from None
 
     return Source("xlsx", None, None, rows(), sheet=filled[0].title, sheet_like=True,
                   warnings=_sheet_warning([ws.title for ws in filled]), close=close)
+
+
+def _xlsx_error(exc: Exception) -> ReadError:
+    if limits_.unsafe_xml(exc):  # defusedxml refused an entity or DTD that the prolog check did not see
+        return ReadError("read.xlsx_unsafe", what="XML 实体或文档类型声明")
+    return ReadError("read.xlsx_corrupt")
 
 
 def _first_filled(rows) -> bool:
@@ -187,7 +218,7 @@ def _sheet_warning(titles: list[str]) -> list[str]:
             "如需上传其他工作表，请分别另存为单独的文件"]
 
 
-def xls_source(path: Path) -> Source:
+def xls_source(path: Path, limits: ReadLimits = limits_.DEFAULT) -> Source:
     import xlrd
 
     try:
@@ -198,6 +229,9 @@ def xls_source(path: Path) -> Source:
         if "can't find workbook" in str(exc).lower():
             raise ReadError("read.format", what="这是一个 Word 或其他 Office 文档，不是 Excel 表格") from None
         raise ReadError("read.xls_corrupt") from None
+    if book.nsheets > limits.max_sheets:
+        book.release_resources()
+        raise ReadError("read.too_many_sheets", sheets=book.nsheets, limit=limits.max_sheets)
     sheets = [s for s in book.sheets() if any(
         any(str(v).strip() for v in s.row_values(r)) for r in range(s.nrows))]
     if not sheets:
@@ -221,8 +255,14 @@ def xls_source(path: Path) -> Source:
             return xlrd.error_text_from_code.get(c.value, "#ERROR")
         return str(c.value)
 
-    rows = ([cell(c) for c in sheet.row(r)] for r in range(sheet.nrows))
-    return Source("xls", None, None, rows, sheet=sheet.name, sheet_like=True,
+    def rows():
+        for r in range(sheet.nrows):
+            cells = [cell(c) for c in sheet.row(r)]
+            if max(map(len, cells), default=0) > limits.max_cell_chars:
+                raise limits_.cell_too_long(r + 1, limits)
+            yield cells
+
+    return Source("xls", None, None, rows(), sheet=sheet.name, sheet_like=True,
                   warnings=_sheet_warning([s.name for s in sheets]), close=book.release_resources)
 
 
@@ -247,10 +287,16 @@ def json_cell(v) -> str:
     return str(v)
 
 
-def _records_source(fmt: str, encoding: str, records, warnings: list[str]) -> Source:
+def _records_source(fmt: str, encoding: str, records, warnings: list[str], limits: ReadLimits) -> Source:
     keys: dict[str, None] = {}
+    depth = limits.max_json_depth - 2  # the array and the record are two levels already
     for rec in records():
         keys.update(dict.fromkeys(rec))
+        if len(keys) > limits.max_columns:
+            raise limits_.too_many_columns(len(keys), limits)
+        for v in rec.values():
+            if isinstance(v, (dict, list)) and limits_.json_depth(v, depth):
+                raise ReadError("read.json_too_deep", limit=limits.max_json_depth)
     if not keys:
         raise ReadError("read.no_columns")
     names = list(keys)
@@ -267,9 +313,10 @@ def _json_lines(head: str) -> bool:
         return False
 
 
-def json_source(path: Path, encoding: str, codec: str, size: int, head: str) -> Source:
+def json_source(path: Path, encoding: str, codec: str, size: int, head: str,
+                limits: ReadLimits = limits_.DEFAULT) -> Source:
     if _json_lines(head):
-        return _json_lines_source(path, encoding, codec)
+        return _json_lines_source(path, encoding, codec, limits)
     if size > JSON_MAX_BYTES:
         raise ReadError("read.too_large", size=human_size(size), limit=human_size(JSON_MAX_BYTES),
                         _template="read.json_too_large")
@@ -277,9 +324,11 @@ def json_source(path: Path, encoding: str, codec: str, size: int, head: str) -> 
         doc = json.loads(path.read_text(encoding=codec))
     except UnicodeDecodeError:
         raise ReadError("read.encoding", detail="JSON 文件里有无法识别的字符") from None
+    except RecursionError:  # nested deeper than the interpreter's stack allows: far beyond the limit
+        raise ReadError("read.json_too_deep", limit=limits.max_json_depth) from None
     except ValueError as exc:
         if str(exc).startswith("Extra data"):
-            return _json_lines_source(path, encoding, codec)
+            return _json_lines_source(path, encoding, codec, limits)
         raise ReadError("read.json_shape", detail=f"不是有效的 JSON（{exc}）") from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         features = doc.get("features")
@@ -294,7 +343,7 @@ def json_source(path: Path, encoding: str, codec: str, size: int, head: str) -> 
         if not records:
             raise ReadError("read.empty")
         note = "GeoJSON 只读取了每个要素的属性（properties），坐标等几何信息没有放进表格"
-        return _records_source("geojson", encoding, lambda: records, [note])
+        return _records_source("geojson", encoding, lambda: records, [note], limits)
     if isinstance(doc, dict):
         inner = [k for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
         hint = f"（数据可能在“{inner[0]}”字段里，请只上传这个数组）" if inner else ""
@@ -306,23 +355,28 @@ def json_source(path: Path, encoding: str, codec: str, size: int, head: str) -> 
     for i, rec in enumerate(doc, 1):
         if not isinstance(rec, dict):
             raise ReadError("read.json_shape", detail=f"数组的第 {i} 个元素不是对象（是 {type(rec).__name__}）")
-    return _records_source("json", encoding, lambda: doc, [])
+    return _records_source("json", encoding, lambda: doc, [], limits)
 
 
-def _json_lines_source(path: Path, encoding: str, codec: str) -> Source:
+def _json_lines_source(path: Path, encoding: str, codec: str, limits: ReadLimits) -> Source:
     """JSON lines (one object per line), streamed twice: once for the keys, once for the rows."""
 
     def records():
         with path.open("rb") as raw:
-            for n, line in enumerate(io.TextIOWrapper(raw, encoding=codec), 1):
+            readline = io.TextIOWrapper(raw, encoding=codec).readline
+            for n, line in enumerate(iter(lambda: readline(limits.max_line_chars), ""), 1):
+                if len(line) == limits.max_line_chars and not line.endswith("\n"):
+                    raise limits_.line_too_long(n, limits)
                 if not line.strip():
                     continue
                 try:
                     rec = json.loads(line)
+                except RecursionError:
+                    raise ReadError("read.json_too_deep", limit=limits.max_json_depth) from None
                 except ValueError:
                     raise ReadError("read.json_shape", detail=f"第 {n} 行不是有效的 JSON") from None
                 if not isinstance(rec, dict):
                     raise ReadError("read.json_shape", detail=f"第 {n} 行不是对象")
                 yield rec
 
-    return _records_source("json", encoding, records, [])
+    return _records_source("json", encoding, records, [], limits)
