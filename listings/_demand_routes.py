@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 
 from listings import pricing, service
-from market.api_contract import Int64
+from market.api_contract import Id, Int64
 from market.money import Money
 from market.tables import Role
 from market.web import AUTHENTICATED, PageNo, PageSize, page, page_params, paginated, roles
@@ -25,7 +25,7 @@ class DemandIn(msgspec.Struct):
 
 
 class AnswerIn(msgspec.Struct):
-    listing_id: Int64
+    listing_id: Id
     note: str = ""
 
 

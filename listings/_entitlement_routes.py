@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect, Stream
 
 from listings import service
-from market.api_contract import FILE_UPLOAD, Int64
+from market.api_contract import FILE_UPLOAD, Id
 from market.errors import DomainError
 from market.storage import content_disposition
 from market.tables import Role
@@ -26,7 +26,7 @@ TRACE_LIMIT = 250 * 1024 * 1024
 
 
 class ClaimIn(msgspec.Struct):
-    plan_id: Int64
+    plan_id: Id
     purpose: str
     purpose_note: str = ""
 

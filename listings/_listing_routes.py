@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 
 from listings import pricing, service
-from market.api_contract import Int64
+from market.api_contract import Id, Int32, Int64, QueryId
 from market.errors import DomainError
 from market.money import Money
 from market.tables import Role
@@ -25,7 +25,7 @@ class PlanIn(msgspec.Struct):
     name: str
     price_fen: Int64 = 0
     unit_fen: Int64 = 0
-    months: Int64 = 0
+    months: Int32 = 0  # an INTEGER column
     calls: Int64 = 0
     tiers: list[dict] = []
     billing_unit: str = "per_product"
@@ -42,7 +42,7 @@ class PlanIn(msgspec.Struct):
 
 
 class ListingIn(msgspec.Struct):
-    asset_id: Int64
+    asset_id: Id
     tier: str
     delivery_mode: str
     title: str
@@ -204,7 +204,7 @@ async def api_set_cap(request: Request, listing_id: FromPath[int], data: JSONBod
 
 
 @get("/listings/{listing_id:int}/quote", opt=PUBLIC, summary="Price of a plan for a declared purpose")
-async def api_quote(request: Request, listing_id: FromPath[int], plan_id: FromQuery[int],
+async def api_quote(request: Request, listing_id: FromPath[int], plan_id: QueryId,
                     purpose: FromQuery[str], calls: FromQuery[int] = 0) -> dict:
     await _visible(request, listing_id)
     amount = await service.quote(listing_id=listing_id, plan_id=plan_id, purpose=purpose, calls=calls)

@@ -1,10 +1,11 @@
 """What the JSON API promises at its edge, kept in one place: ids in range, and errors documented as served.
 
 - `bounds_guard` runs on every route, after `access_guard`. An integer path segment names a row (or a version
-  number), so it must be written as a plain decimal in 1..2**63-1, what a BIGINT key can hold; anything else is
+  number), so it must be written as a plain decimal in 1..2**31-1, what the key columns hold; anything else is
   404 before any query is built (a longer id used to reach the database and fail there: a 500). An integer
-  query parameter must fit a signed 64-bit integer (400). Page numbers and sizes have their own bounds
-  (`market.web.PageNo`, `PageSize`), checked by Litestar like any declared constraint.
+  query parameter must fit a signed 64-bit integer (400). Ids in query strings and bodies (`QueryId`, `Id`),
+  amounts (`Int64`), page numbers and sizes (`market.web.PageNo`, `PageSize`) declare their bounds, which
+  Litestar checks (400) and documents like any declared constraint.
 - `describe_api` completes the OpenAPI document once, before it is first served: the `{code, message}` body
   that every error really has, the error statuses each operation can answer (derived from what the route
   declares: its access rule, method, parameters, body, rate limit), and the id bounds above. Routes need
@@ -23,16 +24,23 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, CookieParameter, HeaderParameter, ParameterKwarg, PathParameter
+from litestar.params import Body, CookieParameter, HeaderParameter, ParameterKwarg, PathParameter, QueryParameter
 
 from market.errors import DomainError, NotFound
 from market.i18n import N_
 
-ID_MAX = 2**63 - 1  # the largest BIGINT: no row id (or version number) can be larger
+# Every primary key is a SERIAL (a 32-bit INTEGER on PostgreSQL, and so are the foreign keys and version
+# numbers): no id can be larger, and a larger one makes asyncpg fail before the query is even sent.
+ID_MAX = 2**31 - 1
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-# An integer field of a request body (an id, an amount in 分, a count): refused with 400 and documented
-# outside what a BIGINT column holds, instead of reaching the database and failing there.
+# Integer fields of request bodies, refused (400) and documented outside what their columns hold instead of
+# reaching the database and failing there: an id of another object, an amount in 分 or a count (BIGINT), a
+# small number kept in an INTEGER column.
+Id = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]
 Int64 = Annotated[int, msgspec.Meta(ge=INT_MIN, le=INT_MAX)]
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+# An id in a query string.
+QueryId = Annotated[int, QueryParameter(ge=1, le=ID_MAX)]
 _PATH_NAME = re.compile(r"\{([^}:]+)")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -106,7 +114,7 @@ _ERRORS = {
     "400": "Invalid request: a parameter or the body fails validation, or a rule refuses the operation.",
     "401": "Not logged in, or the API key is invalid or revoked.",
     "403": "The caller's role may not do this, or the CSRF token of a cookie session is missing.",
-    "404": "No such object (or not visible to the caller); ids outside 1..2^63-1 are never found.",
+    "404": "No such object (or not visible to the caller); ids outside 1..2^31-1 are never found.",
     "409": "The object is not in a state that allows this (it changed meanwhile, or the move is not allowed).",
     "413": "The request body is larger than this operation accepts.",
     "429": "Too many attempts from this client; try again in a minute.",

@@ -15,7 +15,7 @@ from market.api_contract import ID_MAX
 from market.tables import Role
 
 HUGE = str(-458003757248363741839360)  # the id the fuzzer found: it used to reach the database and fail there
-BAD_IDS = [HUGE, str(ID_MAX + 1), "0", "-1", "+1", "01", "1_0", "%D9%A1", "abc", "1.5"]
+BAD_IDS = [HUGE, str(2**63 - 1), str(ID_MAX + 1), "0", "-1", "+1", "01", "1_0", "%D9%A1", "abc", "1.5"]
 ALL_ROLES = [r.value for r in Role]
 
 
@@ -134,10 +134,11 @@ async def test_every_integer_field_of_a_json_body_is_bounded(client):
                 continue
             schema = components[ref["$ref"].rsplit("/", 1)[-1]] if "$ref" in ref else ref
             for name, prop in (schema.get("properties") or {}).items():
-                types = {prop.get("type")} | {s.get("type") for s in prop.get("oneOf", [])}
-                if "integer" not in types:
+                integer = _integer(prop)
+                if integer is None:
                     continue
-                for value in (2**70, -(2**70)):
+                assert "minimum" in integer and "maximum" in integer, f"{method} {path} {name}"
+                for value in (2**70, -(2**70), integer["maximum"] + 1, integer["minimum"] - 1):
                     body = {**_minimal(ref, components), name: value}
                     resp = await client.request(method.upper(), _concrete(path), json=body, headers=headers)
                     assert resp.status_code == 400, f"{method} {path} {name}={value} -> {resp.status_code}"
@@ -145,6 +146,20 @@ async def test_every_integer_field_of_a_json_body_is_bounded(client):
                 checked.append(f"{method} {path} {name}")
     # listings (asset), plans (prices, months, calls), caps, claims (plan), demands (budget), answers (listing)
     assert len(checked) >= 8, checked
+
+
+async def test_a_body_number_is_checked_against_its_column_not_only_64_bits(client, job_runtime):
+    """A plan's months live in an INTEGER column: 2**40 months used to pass to PostgreSQL and fail there."""
+    holder = await make_user(["holder"])
+    data = await make_listing(holder, job_runtime, listed=False)
+    _, secret = await identity.create_api_key(user_id=holder["id"], organization_id=holder["org"]["id"], name="k")
+    plan = {"kind": "one_time", "name": "按次", "price_fen": 100, "months": 2**40}
+    resp = await client.post(f"/api/v1/listings/{data['id']}/plans", json=plan,
+                             headers={"Authorization": f"Bearer {secret}"})
+    assert resp.status_code == 400 and resp.json()["code"] == "request.invalid"
+    resp = await client.post(f"/api/v1/listings/{data['id']}/plans", json={**plan, "months": 0},
+                             headers={"Authorization": f"Bearer {secret}"})
+    assert resp.status_code == 201
 
 
 async def test_the_document_describes_the_errors_as_served(client):
