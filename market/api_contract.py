@@ -21,13 +21,15 @@ import msgspec
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
-from litestar.enums import RequestEncodingType
 from litestar.params import Body, CookieParameter, HeaderParameter, ParameterKwarg, PathParameter, QueryParameter
+from litestar.routes import HTTPRoute
 
 from market.errors import DomainError, NotFound
 from market.i18n import N_
+from market.web import LoginRateLimit, access_of
 
 # Every primary key is a SERIAL (a 32-bit INTEGER on PostgreSQL, and so are the foreign keys and version
 # numbers): no id can be larger, and a larger one makes asyncpg fail before the query is even sent.
@@ -122,8 +124,6 @@ _ERRORS = {
 
 
 def _statuses(handler: BaseRouteHandler, method: str, operation: Any) -> list[str]:
-    from market.web import LoginRateLimit, access_of
-
     access = access_of(handler)
     unsafe = method in _UNSAFE
     has_path = any(p.param_in == "path" for p in operation.parameters or ())
@@ -168,8 +168,6 @@ def _exact_bounds(schema: Any) -> None:
 
 def describe_api(app) -> None:
     """Complete the app's OpenAPI document (idempotent; the document is built once and cached)."""
-    from litestar.routes import HTTPRoute
-
     openapi = app.openapi_schema
     if openapi.components.schemas.get("Error") is not None:
         return

@@ -49,7 +49,8 @@ EXAMPLES = 4  # per operation, per mode (generated positive, negative, and posit
 # Run last, in this order: each can take away what the calls after it need. Revoking an API key may hit the
 # key in use (ids are small integers and Hypothesis likes those): after it the role's calls answer 401, still
 # as documented, but nothing useful would be tested any more. Verifying an organization may suspend the
-# caller's own one. Neither is excluded: they run with the same key, at the end.
+# caller's own one. Neither is excluded: they run with the same key, at the end. Logging out
+# (DELETE /api/v1/session) ends only a cookie session, which these calls never have, so it runs in place.
 LAST = ["POST /api/v1/organizations/{org_id}/verification", "DELETE /api/v1/api-keys/{key_id}"]
 
 

@@ -149,11 +149,12 @@ async def test_every_integer_field_of_a_json_body_is_bounded(client):
 
 
 async def test_a_body_number_is_checked_against_its_column_not_only_64_bits(client, job_runtime):
-    """A plan's months live in an INTEGER column: 2**40 months used to pass to PostgreSQL and fail there."""
+    """A plan's months live in an INTEGER column; the price rules allow numbers up to 10**12, so 2**31 months
+    used to reach PostgreSQL and fail there (a 500)."""
     holder = await make_user(["holder"])
     data = await make_listing(holder, job_runtime, listed=False)
     _, secret = await identity.create_api_key(user_id=holder["id"], organization_id=holder["org"]["id"], name="k")
-    plan = {"kind": "one_time", "name": "按次", "price_fen": 100, "months": 2**40}
+    plan = {"kind": "one_time", "name": "按次", "price_fen": 100, "months": 2**31}
     resp = await client.post(f"/api/v1/listings/{data['id']}/plans", json=plan,
                              headers={"Authorization": f"Bearer {secret}"})
     assert resp.status_code == 400 and resp.json()["code"] == "request.invalid"
