@@ -3,7 +3,6 @@ parties and overseers, and signing."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from litestar import Request, Response, Router, get, post
@@ -14,7 +13,7 @@ from litestar.params import Body, FromPath, JSONBody
 from contracts import service
 from contracts.schemas import SignIn, contract_json
 from market import documents
-from market.errors import DomainError, NotFound
+from market.errors import DomainError
 from market.storage import content_disposition
 from market.tables import Role
 from market.web import AUTHENTICATED, PUBLIC, error_body, page, roles
@@ -24,7 +23,6 @@ VERIFY_LIMIT = documents.MAX_VERIFY_BYTES + 1024 * 1024  # the PDF plus the mult
 # Verifying changes nothing and needs no login, so there is no session whose token a forged
 # cross-site form could abuse: the public verification endpoints need no CSRF token.
 PUBLIC_READ_ONLY = {**PUBLIC, "csrf_exempt": True}
-_REF = re.compile(r"^([1-9][0-9]{0,11})(\.pdf)?$")
 
 
 def _ip(request: Request) -> str:
@@ -56,20 +54,21 @@ async def api_verify(data: Annotated[dict, Body(media_type=RequestEncodingType.M
     return _verification_json(await _verify_upload(data))
 
 
-@get("/contracts/{ref:str}", opt=AUTHENTICATED,
-     summary="A contract (`/contracts/12`) or its PDF (`/contracts/12.pdf`), for its parties, regulators and admins")
-async def api_contract(request: Request, ref: FromPath[str]) -> Response:
-    match = _REF.match(ref)
-    if match is None:
-        raise NotFound("contract.not_found", "合同不存在")
-    contract_id, want_pdf = int(match.group(1)), bool(match.group(2))
-    scope = {"contract_id": contract_id, "org_id": request.user.org_id, "roles": frozenset(request.user.roles)}
-    if want_pdf:
-        filename, data = await service.contract_pdf(**scope)
-        return Response(data, media_type=documents.PDF_CONTENT_TYPE,
-                        headers={"Content-Disposition": content_disposition(filename, "inline"),
-                                 "Cache-Control": "no-store"})
-    return Response(contract_json(await service.get_contract(**scope)))
+@get("/contracts/{contract_id:int}", opt=AUTHENTICATED,
+     summary="A contract: parties, terms, status, signatures (its parties, regulators and admins)")
+async def api_contract(request: Request, contract_id: FromPath[int]) -> Response:
+    contract = await service.get_contract(contract_id=contract_id, org_id=request.user.org_id,
+                                          roles=frozenset(request.user.roles))
+    return Response(contract_json(contract))
+
+
+@get("/contracts/{contract_id:int}/contract.pdf", opt=AUTHENTICATED, media_type=documents.PDF_CONTENT_TYPE,
+     summary="The contract's issued PDF, the exact bytes signed (its parties, regulators and admins)")
+async def api_contract_pdf(request: Request, contract_id: FromPath[int]) -> Response:
+    filename, data = await service.contract_pdf(contract_id=contract_id, org_id=request.user.org_id,
+                                                roles=frozenset(request.user.roles))
+    return Response(data, media_type=documents.PDF_CONTENT_TYPE,
+                    headers={"Content-Disposition": content_disposition(filename, "inline"), "Cache-Control": "no-store"})
 
 
 @post("/contracts/{contract_id:int}/sign", opt=SIGNERS, status_code=200,
@@ -101,5 +100,5 @@ async def verify_submit(request: Request,
     return page(request, "contracts/verify.html", result=result, error=None)
 
 
-api_router = Router(path="/api/v1", route_handlers=[api_verify, api_contract, api_sign], tags=["contracts"])
+api_router = Router(path="/api/v1", route_handlers=[api_verify, api_contract, api_contract_pdf, api_sign], tags=["contracts"])
 router = Router(path="/", route_handlers=[api_router, verify_page, verify_submit])

@@ -12,11 +12,13 @@ from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.router import Router
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from market import db, home, identity, jobs
+from market.api_contract import bounds_guard, describe_before_serving
 from market.config import Settings
 from market.i18n import current_locale, gettext, ngettext
 from market.money import Money
@@ -112,7 +114,7 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
         middleware=[
             AuthMiddleware(default_locale=settings.default_locale),
         ],
-        guards=[access_guard],
+        guards=[access_guard, bounds_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         openapi_config=OpenAPIConfig(
@@ -120,6 +122,9 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
             description="Public-data marketplace JSON API. Errors: {code, message}. Auth: session cookie "
                         "(POST /api/v1/session) with X-CSRF-Token for writes, or Authorization: Bearer <API key>.",
             render_plugins=[swagger, JsonRenderPlugin(path="/openapi.json")],
+            # the real error body and statuses, and the id bounds, added once before the document is served
+            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False,
+                                  before_request=describe_before_serving),
         ),
         # compression is left to the reverse proxy in production (nginx gzip): it costs every request here
         logging_config=LoggingConfig(log_exceptions="debug", root={"level": settings.log_level, "handlers": ["queue_listener"]}),

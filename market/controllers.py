@@ -36,6 +36,8 @@ from market.web import (
     LANG_COOKIE,
     LoginRateLimit,
     PUBLIC,
+    PageNo,
+    PageSize,
     SESSION_COOKIE,
     page,
     page_params,
@@ -124,7 +126,7 @@ async def api_revoke_key(request: Request, key_id: FromPath[int]) -> None:
 
 
 @get("/organizations", opt=OVERSEERS, summary="Organizations (admin, regulator)")
-async def api_list_orgs(page: FromQuery[int | None] = None, page_size: FromQuery[int | None] = None,
+async def api_list_orgs(page: PageNo = None, page_size: PageSize = None,
                         verification: FromQuery[str | None] = None) -> dict:
     p, size = page_params(page, page_size)
     rows, total = await identity.list_organizations(page=p, page_size=size, verification=verification)
@@ -152,7 +154,7 @@ def _verification(value: str) -> str:
 
 
 @get("/audit/events", opt=OVERSEERS, summary="The audit chain, newest first (regulator, admin)")
-async def api_audit_events(page: FromQuery[int | None] = None, page_size: FromQuery[int | None] = None,
+async def api_audit_events(page: PageNo = None, page_size: PageSize = None,
                            action: FromQuery[str | None] = None, object_type: FromQuery[str | None] = None,
                            object_id: FromQuery[str | None] = None) -> dict:
     p, size = page_params(page, page_size)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -23,6 +23,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -269,8 +270,16 @@ EXCEPTION_HANDLERS = {
 # ---- pagination --------------------------------------------------------------------------
 
 
-def page_params(page: int | None, page_size: int | None, max_size: int = 200) -> tuple[int, int]:
-    p = max(1, page or 1)
+MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside what the databases accept
+MAX_PAGE_SIZE = 200
+# The API's `page` and `page_size` query parameters: refused (400) and documented outside these bounds.
+PageNo = Annotated[int | None, QueryParameter(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int | None, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
+
+
+def page_params(page: int | None, page_size: int | None, max_size: int = MAX_PAGE_SIZE) -> tuple[int, int]:
+    # pages (HTML) are lenient: an out-of-range page shows the nearest one instead of an error
+    p = min(max(1, page or 1), MAX_PAGE)
     size = min(max(1, page_size or 50), max_size)
     return p, size
 

@@ -14,10 +14,11 @@ import msgspec
 
 from listings import service
 from listings.schemas import AssetOut, GradeIn, PersonalIn, UploadedOut, asset_out
+from market.api_contract import FILE_UPLOAD, Int64
 from market.errors import DomainError
 from market.money import Money, MoneyError
 from market.tables import Role
-from market.web import page, page_params, paginated, roles
+from market.web import PageNo, PageSize, page, page_params, paginated, roles
 
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 
@@ -47,7 +48,7 @@ async def _upload(request: Request, state: State, file: UploadFile | None, asset
 @post("/assets", opt=HOLDERS, status_code=201, request_max_body_size=UPLOAD_LIMIT,
       summary="Upload a table (multipart field `file`); profiling starts in the background")
 async def api_upload(request: Request, state: State,
-                     data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> UploadedOut:
+                     data: Annotated[dict, FILE_UPLOAD]) -> UploadedOut:
     result = await _upload(request, state, data.get("file"), None)
     return UploadedOut(id=result["id"], version_id=result["version_id"], version=result["version"])
 
@@ -55,7 +56,7 @@ async def api_upload(request: Request, state: State,
 @post("/assets/{asset_id:int}/versions", opt=HOLDERS, status_code=201, request_max_body_size=UPLOAD_LIMIT,
       summary="Upload a new version of an asset's table")
 async def api_upload_version(request: Request, state: State, asset_id: FromPath[int],
-                             data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> UploadedOut:
+                             data: Annotated[dict, FILE_UPLOAD]) -> UploadedOut:
     result = await _upload(request, state, data.get("file"), asset_id)
     return UploadedOut(id=result["id"], version_id=result["version_id"], version=result["version"])
 
@@ -66,8 +67,7 @@ async def api_asset(request: Request, asset_id: FromPath[int]) -> AssetOut:
 
 
 @get("/assets", opt=HOLDERS, summary="The caller's organization's assets")
-async def api_assets(request: Request, page: FromQuery[int | None] = None,
-                     page_size: FromQuery[int | None] = None) -> dict:
+async def api_assets(request: Request, page: PageNo = None, page_size: PageSize = None) -> dict:
     p, size = page_params(page, page_size)
     rows, total = await service.list_assets(org_id=request.user.org_id, page=p, page_size=size)
     items = [{"id": r["id"], "title": r["title"], "grade": r["grade"], "version": r["current_version"],
@@ -113,8 +113,8 @@ class ConfirmIn(msgspec.Struct):
     tags: list[str] = []
     sharing_type: str | None = None
     open_type: str | None = None
-    product_price_fen: int | None = None
-    cleaned_price_fen: int | None = None
+    product_price_fen: Int64 | None = None
+    cleaned_price_fen: Int64 | None = None
 
 
 @post("/assets/{asset_id:int}/confirm", opt=HOLDERS, status_code=201,

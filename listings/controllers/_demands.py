@@ -8,9 +8,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 
 from listings import pricing, service
+from market.api_contract import Id, Int64
 from market.money import Money
 from market.tables import Role
-from market.web import AUTHENTICATED, page, page_params, paginated, roles
+from market.web import AUTHENTICATED, PageNo, PageSize, page, page_params, paginated, roles
 
 BUYERS = roles(Role.BUYER)
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
@@ -20,11 +21,11 @@ class DemandIn(msgspec.Struct):
     title: str
     description: str = ""
     purpose: str = "industry"
-    budget_fen: int = 0
+    budget_fen: Int64 = 0
 
 
 class AnswerIn(msgspec.Struct):
-    listing_id: int
+    listing_id: Id
     note: str = ""
 
 
@@ -43,7 +44,7 @@ async def api_post_demand(request: Request, data: JSONBody[DemandIn]) -> dict:
 
 
 @get("/demands", opt=AUTHENTICATED, summary="Open demands")
-async def api_demands(page: FromQuery[int | None] = None, page_size: FromQuery[int | None] = None,
+async def api_demands(page: PageNo = None, page_size: PageSize = None,
                       status: FromQuery[str | None] = "open") -> dict:
     p, size = page_params(page, page_size)
     rows, total = await service.list_demands(status=status, page=p, page_size=size)

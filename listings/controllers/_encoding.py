@@ -9,6 +9,7 @@ from litestar.response import Redirect
 
 from listings import service
 from listings.schemas import AssetOut, asset_out
+from market.api_contract import Id
 from market.errors import DomainError
 from market.tables import Role
 from market.web import error_body, page, roles
@@ -18,7 +19,7 @@ HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 
 class EncodingIn(msgspec.Struct):
     encoding: str  # one of the candidates listed in the asset's reading.encoding_candidates
-    version: int | None = None  # default: the latest version
+    version: Id | None = None  # default: the latest version
 
 
 @post("/assets/{asset_id:int}/encoding", opt=HOLDERS, status_code=200,

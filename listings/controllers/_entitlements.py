@@ -12,6 +12,7 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect, Stream
 
 from listings import service
+from market.api_contract import FILE_UPLOAD, Id
 from market.errors import DomainError
 from market.storage import content_disposition
 from market.tables import Role
@@ -25,7 +26,7 @@ TRACE_LIMIT = 250 * 1024 * 1024
 
 
 class ClaimIn(msgspec.Struct):
-    plan_id: int
+    plan_id: Id
     purpose: str
     purpose_note: str = ""
 
@@ -103,11 +104,12 @@ async def api_revoke(request: Request, entitlement_id: FromPath[int], data: JSON
 async def _download(request: Request, entitlement_id: int, number: int) -> Stream:
     filename, chunks = await service.open_download(entitlement_id=entitlement_id, version=number,
                                                    org_id=request.user.org_id, user_id=request.user.user_id)
-    return Stream(chunks, media_type="text/csv; charset=utf-8",
+    # Litestar adds "; charset=utf-8" to text/* itself (giving it here doubled the parameter)
+    return Stream(chunks, media_type="text/csv",
                   headers={"Content-Disposition": content_disposition(filename), "Cache-Control": "no-store"})
 
 
-@get("/entitlements/{entitlement_id:int}/versions/{number:int}/file", opt=TAKERS,
+@get("/entitlements/{entitlement_id:int}/versions/{number:int}/file", opt=TAKERS, media_type="text/csv",
      summary="Download a version as CSV, carrying this delivery's invisible signed mark")
 async def api_download(request: Request, entitlement_id: FromPath[int], number: FromPath[int]) -> Stream:
     return await _download(request, entitlement_id, number)
@@ -133,7 +135,7 @@ async def _trace(data: dict) -> dict:
 @post("/trace", opt=TRACERS, status_code=200, request_max_body_size=TRACE_LIMIT,
       summary="Who received a leaked file or an excerpt of its rows: the delivery marks found in it, with "
               "the rows supporting each and the marked rows that name nobody (regulator, admin)")
-async def api_trace(data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict:
+async def api_trace(data: Annotated[dict, FILE_UPLOAD]) -> dict:
     return await _trace(data)
 
 

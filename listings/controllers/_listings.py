@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 
 from listings import pricing, service
+from market.api_contract import Id, Int32, Int64, QueryId
 from market.errors import DomainError
 from market.money import Money
 from market.tables import Role
@@ -22,10 +23,10 @@ AGENCIES = roles(Role.AGENCY)
 class PlanIn(msgspec.Struct):
     kind: str
     name: str
-    price_fen: int = 0
-    unit_fen: int = 0
-    months: int = 0
-    calls: int = 0
+    price_fen: Int64 = 0
+    unit_fen: Int64 = 0
+    months: Int32 = 0  # an INTEGER column
+    calls: Int64 = 0
     tiers: list[dict] = []
     billing_unit: str = "per_product"
     revision_access: str = "all"
@@ -41,7 +42,7 @@ class PlanIn(msgspec.Struct):
 
 
 class ListingIn(msgspec.Struct):
-    asset_id: int
+    asset_id: Id
     tier: str
     delivery_mode: str
     title: str
@@ -59,7 +60,7 @@ class ReasonIn(msgspec.Struct):
 
 
 class CapIn(msgspec.Struct):
-    cap_fen: int
+    cap_fen: Int64
     basis: str
     billing_unit: str = "per_product"
 
@@ -203,7 +204,7 @@ async def api_set_cap(request: Request, listing_id: FromPath[int], data: JSONBod
 
 
 @get("/listings/{listing_id:int}/quote", opt=PUBLIC, summary="Price of a plan for a declared purpose")
-async def api_quote(request: Request, listing_id: FromPath[int], plan_id: FromQuery[int],
+async def api_quote(request: Request, listing_id: FromPath[int], plan_id: QueryId,
                     purpose: FromQuery[str], calls: FromQuery[int] = 0) -> dict:
     await _visible(request, listing_id)
     amount = await service.quote(listing_id=listing_id, plan_id=plan_id, purpose=purpose, calls=calls)

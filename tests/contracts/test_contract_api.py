@@ -33,7 +33,7 @@ async def test_parties_and_overseers_read_the_contract_and_its_pdf_others_are_re
         assert resp.status_code == 200, (who["email"], resp.text)
         body = resp.json()
         assert body["number"] == c["number"] and body["document"]["sha256"] == doc["sha256"]
-        resp = await client.get(f"/api/v1/contracts/{c['id']}.pdf")
+        resp = await client.get(f"/api/v1/contracts/{c['id']}/contract.pdf")
         assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
         assert hashlib.sha256(resp.content).hexdigest() == doc["sha256"]
 
@@ -41,12 +41,12 @@ async def test_parties_and_overseers_read_the_contract_and_its_pdf_others_are_re
     for roles in (["buyer"], ["holder"], ["agency"], ["operator"]):
         client.cookies.clear()
         await login(client, await make_user(roles))
-        for url in (f"/api/v1/contracts/{c['id']}", f"/api/v1/contracts/{c['id']}.pdf"):
+        for url in (f"/api/v1/contracts/{c['id']}", f"/api/v1/contracts/{c['id']}/contract.pdf"):
             resp = await client.get(url)
             assert resp.status_code == 404 and resp.json()["code"] == "contract.not_found", (roles, url)
     client.cookies.clear()
     assert (await client.get(f"/api/v1/contracts/{c['id']}")).status_code == 401
-    assert (await client.get(f"/api/v1/contracts/{c['id']}.pdf")).status_code == 401
+    assert (await client.get(f"/api/v1/contracts/{c['id']}/contract.pdf")).status_code == 401
 
 
 async def test_signing_through_the_api_records_the_callers_address(client, job_runtime):

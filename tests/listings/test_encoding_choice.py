@@ -96,10 +96,12 @@ async def test_bad_choices_are_refused_and_change_nothing(client, holder, job_ru
                                  headers={"X-CSRF-Token": client.csrf})
         assert resp.status_code == 400 and resp.json()["code"] == "asset.encoding_invalid", resp.text
         assert "gbk" in resp.json()["message"] and "big5" in resp.json()["message"]
-    for number in (9, 0, -1, 2**63 - 1):
+    # a version the asset does not have is not found; one outside the id range is refused at the edge
+    for number, status, code in ((9, 404, "asset.version_not_found"), (0, 400, "request.invalid"),
+                                 (-1, 400, "request.invalid"), (2**63 - 1, 400, "request.invalid")):
         resp = await client.post(f"/api/v1/assets/{asset_id}/encoding", json={"encoding": "gbk", "version": number},
                                  headers={"X-CSRF-Token": client.csrf})
-        assert resp.status_code == 404 and resp.json()["code"] == "asset.version_not_found", resp.text
+        assert resp.status_code == status and resp.json()["code"] == code, resp.text
     page = await client.post(f"/my/data/{asset_id}/encoding", data={"encoding": "ebcdic", "_csrf": client.csrf})
     assert page.status_code == 400 and "请从列出的编码中选择一种" in page.text and "请确认文件编码" in page.text
     after = (await AuditEvent.count(), await AssetVersion.select().where(AssetVersion.asset == asset_id).first())
