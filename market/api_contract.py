@@ -140,6 +140,8 @@ def _statuses(handler: BaseRouteHandler, method: str, operation: Any) -> list[st
         codes.append("413")
     if LoginRateLimit in (handler.middleware or ()):
         codes.append("429")
+    # what the declaration cannot show (a raw body read by hand, a feature switched off by configuration)
+    codes.extend(c for c in handler.opt.get("error_statuses", ()) if c not in codes)
     return sorted(codes)
 
 

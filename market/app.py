@@ -29,15 +29,17 @@ TEMPLATES = ROOT / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Modules whose @job functions must be registered before a broker is bound (composition root).
-TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "operators.tasks", "contracts.tasks", "billing.tasks"]
+TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "operators.tasks", "contracts.tasks",
+                "billing.tasks", "billing.payments.tasks"]
 
 
 def _routers() -> list:
+    from billing.payments.controllers import router as payments_router
     from contracts.controllers import router as contracts_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
 
-    return [market_router, listings_router, contracts_router]
+    return [market_router, listings_router, contracts_router, payments_router]
 
 
 def _home_panels() -> home.HomePanels:

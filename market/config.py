@@ -38,6 +38,10 @@ class Settings:
     stripe_api_key: str = ""  # empty: payments by bank transfer only
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""  # set to a localstripe URL in tests
+    # the platform's collection account, printed on invoices for bank transfers (demo values by default)
+    collection_account_name: str = "杭州数据交易所有限公司"
+    collection_account_number: str = "3301 0400 0000 0000 0000"
+    collection_bank: str = "中国工商银行杭州分行营业部"
     secret_key: str = ""  # signs cookies and download URLs; generated into var_dir when empty
     host: str = "127.0.0.1"
     port: int = 8000
