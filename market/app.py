@@ -31,10 +31,11 @@ TASK_MODULES = ["market.notifications", "listings.tasks", "operators.tasks", "co
 
 
 def _routers() -> list:
+    from billing.controllers import router as billing_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
 
-    return [market_router, listings_router]
+    return [market_router, listings_router, billing_router]
 
 
 def _home_panels() -> home.HomePanels:

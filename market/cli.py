@@ -1,4 +1,4 @@
-"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, config."""
+"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, ledger check, config."""
 
 from __future__ import annotations
 
@@ -186,6 +186,28 @@ def cmd_audit_verify(args) -> None:
     raise SystemExit(asyncio.run(main()))
 
 
+def cmd_ledger_check(args) -> None:
+    from billing import ledger
+    from market import db
+
+    settings = _prepare(_settings())
+
+    async def main() -> int:
+        await db.start(settings)
+        try:
+            report = await ledger.check()
+        finally:
+            await db.stop()
+        if report.ok:
+            print(f"ledger OK: {report.transactions} transactions balance, "
+                  f"{report.accounts} account balances equal their postings")
+            return 0
+        print(f"ledger BROKEN: {report.problem}", file=sys.stderr)
+        return 1
+
+    raise SystemExit(asyncio.run(main()))
+
+
 def cmd_config(args) -> None:
     settings = _settings()
     for var, default in settings_table():
@@ -219,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit chain tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the whole hash chain").set_defaults(func=cmd_audit_verify)
+    ledger = sub.add_parser("ledger", help="ledger tools")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_sub.add_parser("check", help="every transaction balances and every balance equals its postings"
+                          ).set_defaults(func=cmd_ledger_check)
     sub.add_parser("config", help="print the effective configuration").set_defaults(func=cmd_config)
     return parser
 
