@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from listings.tables import Tier
 from market.config import Settings
 from market.errors import DomainError
 from market.money import Money
 
-TIERS = ("raw", "cleaned", "product")  # the values of listings.tables.Tier
+TIERS = tuple(t.value for t in Tier)  # raw, cleaned, product
 BPS_MAX = 10_000
 
 

@@ -77,6 +77,11 @@ async def balance(*, account_code: str) -> int:
 
 # ---- posting ------------------------------------------------------------------------------------
 
+def _yuan(fen: int) -> str:
+    # amounts in messages read as on an invoice (¥1,234.50), not as raw 分
+    return Money(fen).format()
+
+
 def _amount(value: object, what: str = "amount_fen") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DomainError("ledger.invalid_amount", "金额必须是以分为单位的整数（{what}）", what=what)
@@ -109,7 +114,7 @@ def _net_lines(lines) -> dict[str, int]:
     net = {code: amount for code, amount in net.items() if amount != 0}
     total = sum(net.values())
     if total != 0:
-        raise DomainError("ledger.unbalanced", "借贷不平衡：分录合计 {total} 分，应为 0", total=total)
+        raise DomainError("ledger.unbalanced", "借贷不平衡：分录合计 {total}，应为 0", total=_yuan(total))
     if not net:
         # every line cancels out: nothing moves, and posting it would only hide a caller's mistake
         raise DomainError("ledger.trivial", "记账凭证的分录相互抵消，没有资金变动")
@@ -133,15 +138,20 @@ async def _write(*, kind: str, reference: str, idempotency_key: str, net: dict[s
                  meta: dict | None = None, overdraft_error: DomainError | None = None) -> Posted:
     """Write a validated transaction; the caller holds the writer lock inside a transaction."""
     kind = TxnKind(kind).value
-    accounts = {code: await ensure_account(code=code) for code in sorted(net)}
+    known = {a["code"]: a for a in await Account.select().where(Account.code.is_in(sorted(net)))}
     for code in sorted(net):
-        acc = accounts[code]
-        sign = chart.normal_sign(acc["kind"])
-        if chart.guarded(acc["kind"]) and sign * (acc["balance_fen"] + net[code]) < 0:
-            available = sign * acc["balance_fen"]
+        # every check before the first write (opening an account is one), so a refusal inside a
+        # caller's transaction leaves nothing behind even if the caller carries on
+        acc_kind, _, owner = chart.spec(code)
+        if code not in known and owner is not None and not await Organization.exists().where(Organization.id == owner):
+            raise NotFound("ledger.unknown_holder", "该机构不存在：{org_id}", org_id=owner)
+        kept = known[code]["balance_fen"] if code in known else 0
+        sign = chart.normal_sign(acc_kind)
+        if chart.guarded(acc_kind) and sign * (kept + net[code]) < 0:
             raise overdraft_error or DomainError(
-                "ledger.overdraft", "账户 {account} 余额不足：余额 {available} 分，本次需要 {needed} 分",
-                account=code, available=available, needed=-sign * net[code])
+                "ledger.overdraft", "账户 {account} 余额不足：余额 {available}，本次需要 {needed}",
+                account=code, available=_yuan(sign * kept), needed=_yuan(-sign * net[code]))
+    accounts = {code: known.get(code) or await ensure_account(code=code) for code in sorted(net)}
     now = datetime.now(timezone.utc)
     txn = await JournalTxn.insert(JournalTxn(
         kind=kind, reference=reference, idempotency_key=idempotency_key, memo=memo, tier=tier, holder=holder_org_id,
@@ -264,8 +274,8 @@ async def release(*, order_ref: str, holder_org_id: int, amount_fen: int, tax_fe
             raise Conflict("ledger.already_released", "订单 {ref} 的款项已经结算", ref=order_ref)
         held = await held_in_escrow(reference=order_ref)
         if held < s.total.amount:
-            raise DomainError("ledger.escrow_insufficient", "订单 {ref} 托管资金不足：托管 {held} 分，结算需要 {needed} 分",
-                              ref=order_ref, held=held, needed=s.total.amount)
+            raise DomainError("ledger.escrow_insufficient", "订单 {ref} 托管资金不足：托管 {held}，结算需要 {needed}",
+                              ref=order_ref, held=_yuan(held), needed=s.total.format())
         lines = [(ESCROW, s.total.amount), (payable_code(holder_org_id), -s.holder.amount),
                  (COMMISSION, -s.platform.amount), (FUND, -s.fund.amount), (VAT_PAYABLE, -s.vat.amount)]
         return await _write(kind=TxnKind.RELEASE, reference=order_ref, idempotency_key=key, net=_net_lines(lines),
@@ -292,8 +302,8 @@ async def refund(*, order_ref: str, amount_fen: int, idempotency_key: str | None
         released = await _release_of(order_ref)
         legs = await _unreversed_legs(released) if released else {}
         if rest > sum(legs.values()):
-            raise DomainError("ledger.refund_exceeds_paid", "退款金额 {amount} 分超过订单 {ref} 可退金额 {refundable} 分",
-                              amount=amount_fen, ref=order_ref, refundable=from_escrow + sum(legs.values()))
+            raise DomainError("ledger.refund_exceeds_paid", "退款金额 {amount} 超过订单 {ref} 可退金额 {refundable}",
+                              amount=_yuan(amount_fen), ref=order_ref, refundable=_yuan(from_escrow + sum(legs.values())))
         lines = [(ESCROW, from_escrow), (BANK, -amount_fen)]
         if rest:
             codes = sorted(legs)
@@ -304,8 +314,8 @@ async def refund(*, order_ref: str, amount_fen: int, idempotency_key: str | None
             tier=released["tier"] if released else None, holder_org_id=released["holder"] if released else None,
             meta={"from_escrow_fen": from_escrow, "reversed_fen": rest},
             overdraft_error=DomainError("ledger.refund_overdraft",
-                                        "订单 {ref} 的款项已部分支付给持有方或拨付自治理基金，无法按比例冲回 {amount} 分",
-                                        ref=order_ref, amount=rest))
+                                        "订单 {ref} 的款项已部分支付给持有方或拨付自治理基金，无法按比例冲回 {amount}",
+                                        ref=order_ref, amount=_yuan(rest)))
 
 
 async def payout(*, holder_org_id: int, amount_fen: int, idempotency_key: str | None = None,
@@ -324,8 +334,8 @@ async def payout(*, holder_org_id: int, amount_fen: int, idempotency_key: str | 
             return done
         owed = await balance(account_code=code)
         if amount_fen > owed:
-            raise DomainError("ledger.payout_exceeds_payable", "付款金额 {amount} 分超过应付该机构的 {owed} 分",
-                              amount=amount_fen, owed=owed)
+            raise DomainError("ledger.payout_exceeds_payable", "付款金额 {amount} 超过应付该机构的 {owed}",
+                              amount=_yuan(amount_fen), owed=_yuan(owed))
         return await _write(kind=TxnKind.PAYOUT, reference=reference, idempotency_key=key,
                             net={code: amount_fen, BANK: -amount_fen}, request=request, holder_org_id=holder_org_id)
 
@@ -344,8 +354,8 @@ async def disburse_fund(*, amount_fen: int, reference: str, idempotency_key: str
             return done
         available = await balance(account_code=FUND)
         if amount_fen > available:
-            raise DomainError("ledger.disbursement_exceeds_fund", "拨付金额 {amount} 分超过治理基金余额 {available} 分",
-                              amount=amount_fen, available=available)
+            raise DomainError("ledger.disbursement_exceeds_fund", "拨付金额 {amount} 超过治理基金余额 {available}",
+                              amount=_yuan(amount_fen), available=_yuan(available))
         return await _write(kind=TxnKind.DISBURSEMENT, reference=reference, idempotency_key=key,
                             net={FUND: amount_fen, BANK: -amount_fen}, request=request)
 

@@ -247,3 +247,19 @@ async def test_postings_join_an_outer_transaction(holder):
             await ledger.record_payment(order_ref="order:1", total_fen=T, provider="bank_transfer")
             raise RuntimeError("the order could not be updated")
     assert await JournalTxn.count() == 0 and await ledger.balance(account_code="escrow") == 0
+
+
+async def test_a_refusal_caught_inside_an_outer_transaction_leaves_nothing_behind():
+    """Every check runs before the first write, so a caller that handles the refusal and commits
+    its own work commits no half-posted account or audit event."""
+    before = await snapshot()
+    async with db.atomic():
+        with pytest.raises(DomainError) as err:  # the bank cannot pay out what it never received
+            await ledger.post(kind="adjustment", reference="fix:1", idempotency_key="fix:1",
+                              lines=[("commission", 500), ("bank", -500)])
+        assert err.value.code == "ledger.overdraft"
+        with pytest.raises(DomainError) as err:
+            await ledger.post(kind="adjustment", reference="fix:2", idempotency_key="fix:2",
+                              lines=[("bank", 500), ("payable:999999", -500)])
+        assert err.value.code == "ledger.unknown_holder"
+    assert await snapshot() == before

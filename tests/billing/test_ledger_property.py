@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from billing import commission, fund, ledger
@@ -23,17 +23,32 @@ from market.money import Money
 
 amounts = st.integers(min_value=1, max_value=2_000_000)
 pick = st.integers(min_value=0, max_value=1_000)  # an index into what exists, taken modulo its size
-some_or_all = st.one_of(st.just("all"), st.integers(min_value=1, max_value=2_500_000))
+# how much of what is available to take: all of it, a share (bps), or more than there is
+_share = st.tuples(st.just("share"), st.integers(1, 9_999))
+portion = st.one_of(st.just(("all", 0)), _share, _share, st.tuples(st.just("over"), st.integers(1, 1_000)))
 
-steps = st.lists(st.one_of(
-    st.tuples(st.just("pay"), amounts, st.sampled_from([0, 600, 1300]), st.sampled_from(commission.TIERS),
-              st.integers(0, 1)),
+
+def _take(available: int, how: tuple) -> int:
+    kind, n = how
+    if kind == "all":
+        return available
+    if kind == "share":
+        return max(1, available * n // 10_000)
+    return available + n
+
+pay = st.tuples(st.just("pay"), amounts, st.sampled_from([0, 600, 1300]), st.sampled_from(commission.TIERS),
+                st.integers(0, 1))
+release = st.tuples(st.just("release"), pick)
+# a few orders first, so that most examples go on to release, refund and pay out
+steps = st.builds(lambda first, rest: first + rest, st.lists(pay, min_size=1, max_size=3), st.lists(st.one_of(
+    pay,
     st.tuples(st.just("pay_again"), pick),
-    st.tuples(st.just("release"), pick),
-    st.tuples(st.just("refund"), pick, some_or_all),
-    st.tuples(st.just("payout"), st.integers(0, 1), some_or_all),
-    st.tuples(st.just("disburse"), some_or_all),
-), min_size=1, max_size=25)
+    release, release,
+    st.tuples(st.just("refund"), pick, portion),
+    st.tuples(st.just("refund_released"), pick, portion),
+    st.tuples(st.just("payout"), st.integers(0, 1), portion),
+    st.tuples(st.just("disburse"), portion),
+), min_size=6, max_size=25))
 
 
 @dataclass
@@ -73,6 +88,7 @@ async def _reset() -> None:
 
 async def expect(call, code: str | None):
     """Run a ledger call; it must succeed (code None) or be refused with exactly `code`."""
+    event(f"refused: {code}" if code else "posted")
     if code is None:
         return await call
     with pytest.raises(DomainError) as err:
@@ -92,7 +108,7 @@ async def step(m: Model, op: tuple) -> None:
         posted = await ledger.record_payment(order_ref=o.ref, total_fen=o.total, provider="bank_transfer")
         assert posted.created
         m.move({"bank": o.total, "escrow": o.total})
-    elif not m.orders and kind in ("pay_again", "release", "refund"):
+    elif not m.orders and kind in ("pay_again", "release", "refund", "refund_released"):
         return
     elif kind == "pay_again":  # a retried confirmation of a payment already recorded
         o = m.orders[op[1] % len(m.orders)]
@@ -108,16 +124,21 @@ async def step(m: Model, op: tuple) -> None:
             await expect(call, "ledger.escrow_insufficient")
             return
         await call
+        event("released")
         s = commission.split_for_tier(amount_fen=o.amount, tax_fen=o.tax, tier=o.tier, rates=rates)
         o.released = True
         o.legs = {f"payable:{o.holder}": s.holder.amount, "commission": s.platform.amount, "fund": s.fund.amount,
                   "vat_payable": s.vat.amount}
         m.move({"escrow": -o.total, **o.legs})
         m.fund_shares += s.fund.amount
-    elif kind == "refund":
-        o = m.orders[op[1] % len(m.orders)]
+    elif kind in ("refund", "refund_released"):
+        # refund_released: an order whose money already went to the holder, the platform and the fund
+        pool = m.orders if kind == "refund" else [o for o in m.orders if o.released]
+        if not pool:
+            return
+        o = pool[op[1] % len(pool)]
         refundable = o.total - o.refunded
-        amount = refundable if op[2] == "all" else op[2]
+        amount = _take(refundable, op[2])
         if amount <= 0:
             return
         call = ledger.refund(order_ref=o.ref, amount_fen=amount)
@@ -139,6 +160,8 @@ async def step(m: Model, op: tuple) -> None:
             for c in codes:
                 o.legs[c] -= parts[c]
             m.fund_shares -= parts["fund"]
+        event("refund after release" if o.released else "refund before release")
+        event("full refund" if amount == refundable else "partial refund")
         posted = await call
         assert posted.created
         o.refunded += amount
@@ -146,7 +169,7 @@ async def step(m: Model, op: tuple) -> None:
     elif kind == "payout":
         holder = m.holders[op[1]]
         owed = m.balances.get(f"payable:{holder}", 0)
-        amount = owed if op[2] == "all" else op[2]
+        amount = _take(owed, op[2])
         if amount <= 0:
             return
         ok = amount <= owed
@@ -156,7 +179,7 @@ async def step(m: Model, op: tuple) -> None:
             m.move({f"payable:{holder}": -amount, "bank": -amount})
     elif kind == "disburse":
         available = m.balances.get("fund", 0)
-        amount = available if op[1] == "all" else op[1]
+        amount = _take(available, op[1])
         if amount <= 0:
             return
         ok = amount <= available
@@ -185,7 +208,7 @@ async def holder_ids():
     return [(await make_org(kind="government"))["id"], (await make_org(kind="institution"))["id"]]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(ops=steps)
 async def test_random_trading_keeps_the_ledger_whole(holder_ids, ops):
