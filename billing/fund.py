@@ -59,6 +59,7 @@ async def summary() -> dict:
         # None: an adjustment not tied to a sale
         "inflow_by_tier": sorted(({"tier": t, "inflow_fen": v} for t, v in by_tier.items()),
                                  key=lambda r: (r["tier"] is None, r["tier"] or "")),
-        "inflow_by_holder": sorted(({"holder_id": r["id"], "holder_name": r["name"], "inflow_fen": -int(r["total"] or 0)}
-                                    for r in holders), key=lambda r: (-r["inflow_fen"], r["holder_id"] or 0)),
+        "inflow_by_holder": sorted(({"holder_id": r["id"], "holder_name": r["name"],
+                                     "inflow_fen": -int(r["total"] or 0)} for r in holders),
+                                   key=lambda r: (-r["inflow_fen"], r["holder_id"] or 0)),
     }

@@ -22,11 +22,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Sum
 
 from billing import _accounts as chart
 from billing import commission as commission_rules
 from billing._accounts import BANK, COMMISSION, ESCROW, FUND, VAT_PAYABLE, payable_code
+from billing._check import CheckReport, check
 from billing.tables import Account, JournalTxn, Posting, TxnKind
 from market import audit, db, runtime
 from market.context import current_actor
@@ -175,7 +176,8 @@ async def _write(*, kind: str, reference: str, idempotency_key: str, net: dict[s
             raise Conflict("ledger.concurrent_change", "账户 {account} 刚被另一笔记账修改，请重试", account=code)
     await audit.record(action=f"ledger.{kind}", object_type="journal_txn", object_id=txn_id,
                        after={"reference": reference, "idempotency_key": idempotency_key, "postings": net,
-                              **({"tier": tier} if tier else {}), **({"holder": holder_org_id} if holder_org_id else {})})
+                              **({"tier": tier} if tier else {}),
+                              **({"holder": holder_org_id} if holder_org_id else {})})
     return Posted(txn_id=txn_id, created=True)
 
 
@@ -228,7 +230,8 @@ async def _unreversed_legs(release_txn: dict) -> dict[str, int]:
 
 # ---- the business postings ----------------------------------------------------------------------
 
-async def record_payment(*, order_ref: str, total_fen: int, provider: str, idempotency_key: str | None = None) -> Posted:
+async def record_payment(*, order_ref: str, total_fen: int, provider: str,
+                         idempotency_key: str | None = None) -> Posted:
     """A buyer's payment arrived: Dr bank / Cr escrow. Default key: one payment per order."""
     _text(order_ref, "order_ref", 100)
     _positive(total_fen, "total_fen")
@@ -303,7 +306,8 @@ async def refund(*, order_ref: str, amount_fen: int, idempotency_key: str | None
         legs = await _unreversed_legs(released) if released else {}
         if rest > sum(legs.values()):
             raise DomainError("ledger.refund_exceeds_paid", "退款金额 {amount} 超过订单 {ref} 可退金额 {refundable}",
-                              amount=_yuan(amount_fen), ref=order_ref, refundable=_yuan(from_escrow + sum(legs.values())))
+                              amount=_yuan(amount_fen), ref=order_ref,
+                              refundable=_yuan(from_escrow + sum(legs.values())))
         lines = [(ESCROW, from_escrow), (BANK, -amount_fen)]
         if rest:
             codes = sorted(legs)
@@ -358,42 +362,3 @@ async def disburse_fund(*, amount_fen: int, reference: str, idempotency_key: str
                               amount=_yuan(amount_fen), available=_yuan(available))
         return await _write(kind=TxnKind.DISBURSEMENT, reference=reference, idempotency_key=key,
                             net={FUND: amount_fen, BANK: -amount_fen}, request=request)
-
-
-# ---- the ledger's own check ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CheckReport:
-    ok: bool
-    transactions: int
-    accounts: int
-    problem: str = ""  # names the first transaction or account that is wrong
-
-
-async def check() -> CheckReport:
-    """Every transaction balances with postings on both sides, and every account's kept balance
-    equals the sum of its postings; stops at the first that does not (transactions first, by id)."""
-    async with db.reading():
-        per_txn = await (Posting.select(Posting.txn.as_alias("txn"), Sum(Posting.amount_fen).as_alias("total"),
-                                        Count().as_alias("n")).group_by(Posting.txn))
-        txns = await (JournalTxn.select(JournalTxn.id, JournalTxn.kind, JournalTxn.reference)
-                      .order_by(JournalTxn.id))
-        per_account = await (Posting.select(Posting.account.as_alias("account"),
-                                            Sum(Posting.amount_fen).as_alias("total")).group_by(Posting.account))
-        accounts = await Account.select(Account.id, Account.code, Account.balance_fen).order_by(Account.code)
-    sums = {r["txn"]: (int(r["total"] or 0), r["n"]) for r in per_txn}
-    for t in txns:
-        total, n = sums.pop(t["id"], (0, 0))
-        name = f"transaction #{t['id']} ({t['kind']} {t['reference']})"
-        if total != 0:
-            return CheckReport(False, len(txns), len(accounts), f"{name} does not balance: its postings sum to {total} 分")
-        if n < 2:
-            return CheckReport(False, len(txns), len(accounts), f"{name} has {n} posting(s), a movement needs two")
-    account_sums = {r["account"]: int(r["total"] or 0) for r in per_account}
-    for a in accounts:
-        total = account_sums.get(a["id"], 0)
-        if a["balance_fen"] != total:
-            return CheckReport(False, len(txns), len(accounts),
-                               f"account {a['code']} keeps a balance of {a['balance_fen']} 分 "
-                               f"but its postings sum to {total} 分")
-    return CheckReport(True, len(txns), len(accounts))

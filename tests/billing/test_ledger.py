@@ -62,7 +62,8 @@ async def test_release_splits_product_sale_exactly(holder):
     assert await balances() == {"bank": T, "escrow": 0, payable: 900_000, "commission": 70_000, "fund": 30_000,
                                 "vat_payable": 60_000}
     txn = await JournalTxn.select().where(JournalTxn.id == posted.txn_id).first()
-    assert (txn["kind"], txn["reference"], txn["tier"], txn["holder"]) == ("release", "order:1", "product", holder["id"])
+    assert (txn["kind"], txn["reference"], txn["tier"], txn["holder"]) == (
+        "release", "order:1", "product", holder["id"])
     assert json.loads(txn["meta"])["commission_fen"] == 100_000
     assert len(txn["period"]) == 7 and txn["period"][4] == "-"
 

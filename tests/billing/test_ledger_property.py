@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from billing import commission, fund, ledger
 from billing.tables import Account, JournalTxn, Posting
 from factories import make_org
-from market import db, runtime
+from market import runtime
 from market.errors import DomainError
 from market.money import Money
 
