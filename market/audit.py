@@ -42,6 +42,17 @@ def event_hash(row: Mapping[str, Any]) -> str:
     return _digest({k: row[k] for k in _HASHED})
 
 
+async def hold_writer_lock() -> None:
+    """Take, until the current transaction ends, the lock every audited write takes anyway.
+
+    A service that reads before it writes (a balance it must not overdraw) takes it first, so no
+    concurrent writer changes what it read; being the chain's own lock, it is always taken in the
+    same order as by `record()` and cannot deadlock with it. SQLite's IMMEDIATE transactions
+    already serialize writers."""
+    if not db.is_sqlite():
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _PG_LOCK_KEY)
+
+
 async def record(*, action: str, object_type: str, object_id: str | int,
                  before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None) -> int:
     """Append one event to the chain inside the current transaction; returns its seq."""

@@ -1,4 +1,4 @@
-"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, jobs, config."""
+"""`market` — the command line: serve, worker, migrate, demo, createuser, audit verify, jobs, ledger check, config."""
 
 from __future__ import annotations
 
@@ -221,6 +221,26 @@ def cmd_jobs(args) -> None:
     except DomainError as exc:
         print(f"error: {exc.code}: {exc.message.format(**exc.params)}", file=sys.stderr)
         raise SystemExit(1) from None
+def cmd_ledger_check(args) -> None:
+    from billing import ledger
+    from market import db
+
+    settings = _prepare(_settings())
+
+    async def main() -> int:
+        await db.start(settings)
+        try:
+            report = await ledger.check()
+        finally:
+            await db.stop()
+        if report.ok:
+            print(f"ledger OK: {report.transactions} transactions balance, "
+                  f"{report.accounts} account balances equal their postings")
+            return 0
+        print(f"ledger BROKEN: {report.problem}", file=sys.stderr)
+        return 1
+
+    raise SystemExit(asyncio.run(main()))
 
 
 def cmd_config(args) -> None:
@@ -263,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = jobs_sub.add_parser(name, help=what)
         p.add_argument("id", type=int)
         p.set_defaults(func=cmd_jobs)
+    ledger = sub.add_parser("ledger", help="ledger tools")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_sub.add_parser("check", help="every transaction balances and every balance equals its postings"
+                          ).set_defaults(func=cmd_ledger_check)
     sub.add_parser("config", help="print the effective configuration").set_defaults(func=cmd_config)
     return parser
 

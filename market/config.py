@@ -67,6 +67,11 @@ class Settings:
     # checked from here (another machine), is taken for dead and its job set aside
     job_heartbeat_seconds: float = 15.0
     listing_notice_days: int = 5  # 公示期 of a listing before it goes on sale
+    # platform commission on the net amount of a sale, per tier, in basis points (1 bps = 0.01%)
+    commission_bps_raw: int = 500
+    commission_bps_cleaned: int = 800
+    commission_bps_product: int = 1000
+    fund_share_bps: int = 3000  # share of each commission posted to the governance fund
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
     # limits on an uploaded table: each is refused with a clear message before the heavy work starts
     upload_max_columns: int = 1000
@@ -169,6 +174,11 @@ class Settings:
         if not s.is_sqlite and not s.secret_key:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")
+        for name in ("commission_bps_raw", "commission_bps_cleaned", "commission_bps_product", "fund_share_bps"):
+            # a rate above 100% would post more than the sale to the platform and a negative payable
+            if not (0 <= getattr(s, name) <= 10_000):
+                raise ConfigError(f"{_PREFIX}{name.upper()} must be between 0 and 10000 basis points "
+                                  f"(got {getattr(s, name)})")
         if s.secret_key and len(s.secret_key) < 32:
             raise ConfigError("MARKET_SECRET_KEY must be at least 32 characters")
         return s

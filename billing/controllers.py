@@ -1,0 +1,23 @@
+"""Web routes of billing; `router` is mounted by the composition root (market/app.py)."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+
+from billing import fund
+from billing.schemas import FundMonthOut, FundOut, FundTierOut
+from market.web import PUBLIC
+
+
+@get("/fund", opt=PUBLIC, summary="The governance fund: balance, inflows and disbursements, by month and tier")
+async def api_fund() -> FundOut:
+    s = await fund.summary()
+    # inflows by holder stay out of the public view: they would disclose each holder's sales
+    return FundOut(balance_fen=s["balance_fen"], inflow_fen=s["inflow_fen"], outflow_fen=s["outflow_fen"],
+                   by_month=[FundMonthOut(**m) for m in s["by_month"]],
+                   inflow_by_tier=[FundTierOut(**t) for t in s["inflow_by_tier"]])
+
+
+api_router = Router(path="/api/v1", route_handlers=[api_fund], tags=["governance fund"])
+
+router = Router(path="/", route_handlers=[api_router])
