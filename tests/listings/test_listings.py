@@ -188,9 +188,9 @@ async def test_listing_view_cache_follows_changes_here_and_in_other_processes(jo
     # another process renames it: it writes the row and the change log, this process has not read the log yet
     async with db.atomic():
         await Listing.update({Listing.title: "改名后的标题"}).where(Listing.id == lid)
-        await search._log(lid)
+        await search._snapshots._log(lid)
     assert (await service.get_listing(listing_id=lid, **anyone))["listing"]["title"] == first["listing"]["title"]
-    search._snapshot.checked_at = -math.inf  # REFRESH_SECONDS later
+    search._snapshots._snapshot.checked_at = -math.inf  # REFRESH_SECONDS later
     assert (await service.get_listing(listing_id=lid, **anyone))["listing"]["title"] == "改名后的标题"
     # a change made here shows at once: suspended, the public no longer sees it
     await service.suspend(listing_id=lid, reason="核查数据来源", org_id=None)
