@@ -24,7 +24,7 @@ def read_and_profile(src: str, out: str, *, filename: str, limits, threads: int,
     from listings.profiling import amounts
 
     bounded.report((0.05, "reading"))
-    # one connection for both: a big clean CSV is parsed once, while it is checked (reading._reading_loaded)
+    # one connection for both: a big clean CSV is parsed once, while it is checked (reading._loaded)
     con = profiling.connect(threads=threads, memory_limit=duckdb_memory, spill=Path(out) / ".profile-spill")
     try:
         prepared = reading.prepare(Path(src), Path(out), filename=filename, limits=limits, con=con,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from listings.reading._layout import _Writer
+from listings.reading._copy import _Writer
 
 MULTIPLIERS = {"千": 10**3, "万": 10**4, "十万": 10**5, "百万": 10**6, "千万": 10**7, "亿": 10**8, "十亿": 10**9,
                "百亿": 10**10, "千亿": 10**11, "万亿": 10**12}

@@ -9,11 +9,12 @@ markers. The output loads as-is with DuckDB `read_csv(path, header=true, all_var
 Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row by row) and XLSX
 (openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole. Big delimited text files
 (≥ FAST_MIN_BYTES) take a fast copy with the very same result: DuckDB finds the lines that need no change, those
-are copied as bytes, and the row loop handles the rest (see _reading_layout; any doubt and the loop does it all).
+are copied as bytes, and the row loop handles the rest (see _fast; any doubt and the loop does it all).
 
-Helpers live in private modules: _reading_errors (messages), _reading_sources (formats → raw rows),
-_reading_encoding (which text encoding, or the question to the holder), _reading_layout (header detection, naming,
-the copy).
+Helpers live in private modules: _errors (messages), _limits (limits on user input), _sources (formats → raw
+rows), _encoding (which text encoding, or the question to the holder), _layout (where the table starts, column
+names), _copy (the row-by-row copy), _fast (the fast copy of big clean files), _loaded (loading into DuckDB while
+checking, so profiling parses the file once).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from listings.reading import _sources as sources
 from listings.reading._encoding import CODECS as ENCODINGS
 from listings.reading._encoding import EncodingQuestion, codec_of, judge, sample_after_ascii
 from listings.reading._errors import ReadError, human_size
-from listings.reading._layout import MISSING_MARKERS, write_table
+from listings.reading._copy import write_table
+from listings.reading._layout import MISSING_MARKERS
 from listings.reading._limits import DEFAULT as DEFAULT_LIMITS
 from listings.reading._limits import ReadLimits, check_xlsx, check_zip_directory
 
@@ -85,7 +87,7 @@ def prepare(src: Path, workdir: Path, *, filename: str, max_bytes: int = 200 * 1
     `limits`: on columns, line and cell length,
     sheets, unpacked size and nesting (each breach a ReadError before the heavy work; default ReadLimits()).
     `con`: a DuckDB connection that profiling will use; a big clean text file is then loaded into it while it is
-    checked (table `t`, see _reading_loaded), so it is parsed once instead of twice (PreparedTable.loaded).
+    checked (table `t`, see _loaded), so it is parsed once instead of twice (PreparedTable.loaded).
     """
     src, workdir = Path(src), Path(workdir)
     created = not workdir.exists()

@@ -7,7 +7,7 @@ tells whether every line is one _copy would write unchanged. If so the prepared 
 starts from `t` without loading its own copy (the load was a third of the whole ingest time); if not — a line
 DuckDB cannot split into exactly `width` fields, any cell to quote, trim or blank, an empty, first-cell-only or
 repeated header row, or counts that differ from Python's — `t` is dropped and the fast copy goes on as before
-(_reading_layout, whose line check this replaces only in that case).
+(_fast, whose line check this replaces only in that case).
 
 The checks are those of _FastCopy._query, cell by cell instead of one regular expression a line (DuckDB's
 regular expressions run at ~200 MB/s; `contains` and first/last code points are several times faster).
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import threading
 
-from listings.reading._layout import _QUOTED, _SPACE, MISSING_MARKERS, _copy_bytes, _line, _sql_str
+from listings.reading._fast import _QUOTED, _SPACE, _copy_bytes, _line, _sql_str
+from listings.reading._layout import MISSING_MARKERS
 
 TABLE = "t"  # the name and columns (c0…) listings.profiling loads into
 

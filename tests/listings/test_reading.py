@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from listings import reading
-from listings.reading import _layout as _reading_layout
+from listings.reading import _fast as _reading_layout
 from listings.reading import _sources as _reading_sources
 from listings.reading import PreparedTable, ReadError, prepare
 from market.i18n import gettext as translate
