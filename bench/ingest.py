@@ -163,7 +163,7 @@ def time_ours(path: Path, workdir: Path, limits=None) -> dict:
     reading_s = next((t for _f, s, t in stages if s == "profiling"), 0.0)
     _log(f"  ours: {elapsed:.3f} s (reading {reading_s:.3f} s, profiling {elapsed - reading_s:.3f} s), "
          f"peak {outcome.peak_bytes / 1024**2:.0f} MB")
-    prepared, profile = outcome.value
+    prepared, profile, _normalised = outcome.value  # (the 元 columns added beside amounts)
     return {"seconds": elapsed, "reading_s": reading_s, "profile_s": elapsed - reading_s,
             "peak": outcome.peak_bytes, "profile": profile, "loaded": prepared.loaded}
 
