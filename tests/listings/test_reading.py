@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from listings import reading
-from listings.reading import _fast as _reading_layout
+from listings.reading import _fast
 from listings.reading import _sources as _reading_sources
 from listings.reading import PreparedTable, ReadError, prepare
 from market.i18n import gettext as translate
@@ -568,7 +568,7 @@ FAST_CASES = {
 def _paths(monkeypatch) -> list[str]:
     """Which copy ran, recorded as each fast-copy attempt ends."""
     seen: list[str] = []
-    verbatim, routed = _reading_layout._FastCopy._verbatim, _reading_layout._FastCopy._rows
+    verbatim, routed = _fast._FastCopy._verbatim, _fast._FastCopy._rows
 
     def spy_verbatim(self, con):
         got = verbatim(self, con)
@@ -580,8 +580,8 @@ def _paths(monkeypatch) -> list[str]:
         seen.append("routed")
         return routed(self, *args)
 
-    monkeypatch.setattr(_reading_layout._FastCopy, "_verbatim", spy_verbatim)
-    monkeypatch.setattr(_reading_layout._FastCopy, "_rows", spy_rows)
+    monkeypatch.setattr(_fast._FastCopy, "_verbatim", spy_verbatim)
+    monkeypatch.setattr(_fast._FastCopy, "_rows", spy_rows)
     return seen
 
 
@@ -604,7 +604,7 @@ def _outcome(tmp_path: Path, name: str, data: bytes, fast: bool):
 @pytest.mark.parametrize("case", list(FAST_CASES))
 def test_fast_copy_gives_what_the_row_loop_gives(tmp_path, monkeypatch, case, chunk):
     data, path = FAST_CASES[case]
-    monkeypatch.setattr(_reading_layout, "_CHUNK", chunk)
+    monkeypatch.setattr(_fast, "_CHUNK", chunk)
     seen = _paths(monkeypatch)
     fast = _outcome(tmp_path, "t.csv", data, fast=True)
     assert seen == ([] if path == "loop" else [path])
@@ -638,7 +638,7 @@ def test_strip_set_is_what_str_strip_removes():
     import re
 
     spaces = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
-    assert _reading_layout._SPACE == spaces
+    assert _fast._SPACE == spaces
     assert all(re.fullmatch(r"\s", ch) for ch in spaces)
 
 
@@ -647,7 +647,7 @@ def test_fast_copy_fuzz(tmp_path, monkeypatch):
     import random
 
     rng = random.Random(2026)
-    monkeypatch.setattr(_reading_layout, "_FAST_MAX_DIRTY", 0.95)  # route even mostly odd tables
+    monkeypatch.setattr(_fast, "_FAST_MAX_DIRTY", 0.95)  # route even mostly odd tables
     cells = ["", "中文", " x ", "\u3000y", "-", "N/A", "无", '"', 'q"q', ",", ";", "\t", "\n", "\r\n", "'", "|",
              "注：说明", "单位：万元", "x\xa0", " ", "2024年", "a\rb", "None"]
     raws = ['"a,b"', ' "a"', '"a" ', '"a"b', 'a"b', '""', '"x\ny"', '"x\r\ny"', "a\rb"]
@@ -675,7 +675,7 @@ def test_fast_copy_fuzz(tmp_path, monkeypatch):
             data = text.encode(rng.choice(["utf-8", "gbk", "utf-8-sig"]))
         except UnicodeEncodeError:
             data = text.encode("utf-8")
-        monkeypatch.setattr(_reading_layout, "_CHUNK", rng.choice([7, 100, 4 * 1024**2]))
+        monkeypatch.setattr(_fast, "_CHUNK", rng.choice([7, 100, 4 * 1024**2]))
         work = tmp_path / str(case)
         work.mkdir()
         assert _outcome(work, "f.csv", data, fast=True) == _outcome(work, "f.csv", data, fast=False), text[:300]
