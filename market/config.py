@@ -190,7 +190,8 @@ class Settings:
                                   f"(got {getattr(s, name)})")
         if not (len(s.invoice_province_code) == 2 and s.invoice_province_code.isascii()
                 and s.invoice_province_code.isdigit()):
-            raise ConfigError(f"MARKET_INVOICE_PROVINCE_CODE must be 2 digits, e.g. 33 (got {s.invoice_province_code!r})")
+            raise ConfigError("MARKET_INVOICE_PROVINCE_CODE must be 2 digits, e.g. 33 "
+                              f"(got {s.invoice_province_code!r})")
         if not (len(s.invoice_channel) == 1 and s.invoice_channel.isascii() and s.invoice_channel.isdigit()):
             raise ConfigError(f"MARKET_INVOICE_CHANNEL must be 1 digit (got {s.invoice_channel!r})")
         if s.secret_key and len(s.secret_key) < 32:

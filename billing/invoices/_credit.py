@@ -80,7 +80,8 @@ def red_lines(original_lines: list[dict], credits: list[int], credited: dict[int
             continue
         whole = line["amount_fen"] + line["tax_fen"]
         if credit == whole and not credited.get(n):
-            quantity, unit_price, amount, tax = -line["quantity"], line["unit_price_fen"], line["amount_fen"], line["tax_fen"]
+            quantity, unit_price = -line["quantity"], line["unit_price_fen"]
+            amount, tax = line["amount_fen"], line["tax_fen"]
         else:
             amount = _net_of(credit, line["tax_rate_bps"])
             quantity, unit_price, tax = None, None, credit - amount

@@ -44,6 +44,7 @@ from stdnum.cn import uscc
 
 from market import runtime
 from market.errors import DomainError
+from market.i18n import N_
 from market.money import Money
 
 # VAT rates an 数电发票 line may carry (0 免税/零税率, 1%/3% 征收率 of small-scale taxpayers, 5%, 6% for
@@ -52,6 +53,11 @@ VAT_RATES_BPS = frozenset({0, 100, 300, 500, 600, 900, 1300})
 DEFAULT_VAT_BPS = 600
 DEFAULT_ITEM = "*信息技术服务*数据产品"
 MAX_LINES = 100
+_TOTAL_MISMATCH = {
+    "amount_fen": N_("合计金额（{given} 分）与各行之和（{expected}）不符"),
+    "tax_fen": N_("合计税额（{given} 分）与各行之和（{expected}）不符"),
+    "total_fen": N_("价税合计（{given} 分）与各行之和（{expected}）不符"),
+}
 _ITEM_RE = re.compile(r"\*[^*\s]{1,30}\*\S.{0,90}")
 
 
@@ -127,12 +133,12 @@ def _line(value, n: int) -> dict:
         raise _bad("{what}税率无效（可用：{rates}）", what=what,
                    rates="、".join(rate_text(r) for r in sorted(VAT_RATES_BPS)))
     if unit_price * quantity != amount:
-        raise DomainError("invoice.lines_mismatch", "{what}金额（{amount}）不等于单价 × 数量（{expected}）",
-                          what=what, amount=Money(amount).format(), expected=Money(unit_price * quantity).format())
+        raise DomainError("invoice.lines_mismatch", "第 {line} 行金额（{amount}）不等于单价 × 数量（{expected}）",
+                          line=n, amount=Money(amount).format(), expected=Money(unit_price * quantity).format())
     tax = line_tax(amount, rate)
     if "tax_fen" in value and value["tax_fen"] != tax:
-        raise DomainError("invoice.lines_mismatch", "{what}税额（{given}）应为金额 × 税率（{expected}）",
-                          what=what, given=str(value["tax_fen"]), expected=Money(tax).format())
+        raise DomainError("invoice.lines_mismatch", "第 {line} 行税额（{given} 分）应为金额 × 税率（{expected}）",
+                          line=n, given=str(value["tax_fen"]), expected=Money(tax).format())
     return {"item": item, "spec": _text(value.get("spec"), f"{what}规格型号", max_len=40, required=False),
             "unit": _text(value.get("unit"), f"{what}单位", max_len=20, required=False),
             "quantity": quantity, "unit_price_fen": unit_price, "amount_fen": amount,
@@ -172,11 +178,10 @@ def normalise(snapshot) -> dict:
     out["lines"] = [_line(line, i) for i, line in enumerate(lines, start=1)]
     sums = {k: sum(line[k] for line in out["lines"]) for k in ("amount_fen", "tax_fen")}
     sums["total_fen"] = sums["amount_fen"] + sums["tax_fen"]
-    labels = {"amount_fen": "合计金额", "tax_fen": "合计税额", "total_fen": "价税合计"}
     for key, expected in sums.items():
         if key in snapshot and snapshot[key] != expected:
-            raise DomainError("invoice.lines_mismatch", "{what}（{given}）与各行之和（{expected}）不符",
-                              what=labels[key], given=str(snapshot[key]), expected=Money(expected).format())
+            raise DomainError("invoice.lines_mismatch", _TOTAL_MISMATCH[key], given=str(snapshot[key]),
+                              expected=Money(expected).format())
     if sums["total_fen"] <= 0:
         raise DomainError("invoice.zero_total", "价税合计为零的订单无需开具发票")
     out.update(sums)
