@@ -177,3 +177,12 @@ async def test_the_pdf_renders_through_the_job_as_a_chinese_electronic_invoice(j
     assert "红字发票" not in text
     cjk = [f for f in pdffonts(data, tmp_path) if "CJK" in f[0]]
     assert cjk and all(f[-5] == "yes" and f[-4] == "yes" for f in cjk), cjk  # embedded, subset
+
+
+@pytest.mark.parametrize("var, value", [("MARKET_INVOICE_PROVINCE_CODE", "3"), ("MARKET_INVOICE_PROVINCE_CODE", "３３"),
+                                        ("MARKET_INVOICE_CHANNEL", "01"), ("MARKET_INVOICE_CHANNEL", "x")])
+def test_a_number_layout_setting_that_would_not_make_20_digits_stops_the_start(var, value):
+    from market.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=var):
+        Settings.from_env({var: value}, env_file=None)
