@@ -42,6 +42,15 @@ class Settings:
     collection_account_name: str = "杭州数据交易所有限公司"
     collection_account_number: str = "3301 0400 0000 0000 0000"
     collection_bank: str = "中国工商银行杭州分行营业部"
+    # the platform as seller of record on invoices (数据交易所统一开票; demo values by default) and the
+    # 20-digit invoice number: YY + province (GB/T 2260, 33 = 浙江) + channel digit + 15-digit sequence
+    invoice_seller_name: str = "杭州数据交易所有限公司"
+    invoice_seller_credit_code: str = "91330100342910872R"
+    invoice_seller_address: str = "浙江省杭州市上城区钱江路 1366 号"
+    invoice_seller_phone: str = "0571-87001234"
+    invoice_issuer: str = "平台开票员"  # 开票人 printed on every invoice
+    invoice_province_code: str = "33"
+    invoice_channel: str = "0"
     secret_key: str = ""  # signs cookies and download URLs; generated into var_dir when empty
     host: str = "127.0.0.1"
     port: int = 8000
@@ -179,6 +188,12 @@ class Settings:
             if not (0 <= getattr(s, name) <= 10_000):
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be between 0 and 10000 basis points "
                                   f"(got {getattr(s, name)})")
+        if not (len(s.invoice_province_code) == 2 and s.invoice_province_code.isascii()
+                and s.invoice_province_code.isdigit()):
+            raise ConfigError("MARKET_INVOICE_PROVINCE_CODE must be 2 digits, e.g. 33 "
+                              f"(got {s.invoice_province_code!r})")
+        if not (len(s.invoice_channel) == 1 and s.invoice_channel.isascii() and s.invoice_channel.isdigit()):
+            raise ConfigError(f"MARKET_INVOICE_CHANNEL must be 1 digit (got {s.invoice_channel!r})")
         if s.secret_key and len(s.secret_key) < 32:
             raise ConfigError("MARKET_SECRET_KEY must be at least 32 characters")
         return s
