@@ -36,8 +36,9 @@ async def _detail(request: Request, order_id: int) -> dict:
 
 @post("/orders", opt=BUYERS, status_code=201,
       summary="Order a plan of a listing for a purpose (header Idempotency-Key required; the same key, the same order)")
-async def api_create(request: Request, data: JSONBody[OrderIn],
-                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> Response:
+async def api_create(
+        request: Request, data: JSONBody[OrderIn],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> Response:
     order, created = await orders.create_order(
         listing_id=data.listing_id, plan_id=data.plan_id, purpose=data.purpose, purpose_note=data.purpose_note,
         quantity=data.quantity, buyer_org_id=request.user.org_id, user_id=request.user.user_id,

@@ -66,7 +66,8 @@ async def test_paid_flow_through_the_api(client, job_runtime):
     # a second payment: a clear error, nothing changed
     again = await _post(client, m["admin"], f"/api/v1/orders/{o['id']}/payments",
                         {"amount_fen": 53_000, "reference": "ICBC-20261208-002"})
-    assert again.status_code == 409 and again.json()["code"] == "payment.already_paid" and "已付款" in again.json()["message"]
+    assert again.status_code == 409 and again.json()["code"] == "payment.already_paid"
+    assert "已付款" in again.json()["message"]
     assert len((await client.get(f"/api/v1/orders/{o['id']}")).json()["payments"]) == 1
     assert await ledger.held_in_escrow(reference=f"order:{o['id']}") == 53_000
 
