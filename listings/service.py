@@ -59,6 +59,7 @@ from listings.entitlements.service import (  # noqa: F401,E402
     deliver_version,
     expire_due,
     grant,
+    needs_approval,
     open_download,
     reaches,
     requests_of_holder,

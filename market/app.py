@@ -30,18 +30,20 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 # Modules whose @job functions must be registered before a broker is bound (composition root).
 TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "operators.tasks", "contracts.tasks",
-                "billing.tasks", "billing.payments.tasks"]
+                "billing.tasks", "billing.payments.tasks", "billing.orders.tasks"]
 
 
 def _routers() -> list:
     from billing.controllers import router as billing_router
     from billing.invoices.controllers import router as invoices_router
+    from billing.orders.controllers import router as orders_router
     from billing.payments.controllers import router as payments_router
     from contracts.controllers import router as contracts_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
 
-    return [market_router, listings_router, contracts_router, billing_router, payments_router, invoices_router]
+    return [market_router, listings_router, contracts_router, billing_router, payments_router, invoices_router,
+            orders_router]
 
 
 def _home_panels() -> home.HomePanels:
@@ -73,6 +75,9 @@ def create_app(settings: Settings, *, run_jobs: bool = False, manage_db: bool = 
     db.bind(settings)
     identity.configure(settings)
     jobs.discover(TASK_MODULES)
+    from billing import orders
+
+    orders.install()  # payments tell orders of money in and out (billing.orders.tasks does so in workers)
 
     from market import runtime
 

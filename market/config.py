@@ -81,6 +81,9 @@ class Settings:
     commission_bps_cleaned: int = 800
     commission_bps_product: int = 1000
     fund_share_bps: int = 3000  # share of each commission posted to the governance fund
+    vat_bps: int = 600  # VAT on data services (6%), charged on every order's net amount
+    acceptance_days: int = 7  # after delivery, the buyer's window to confirm or dispute before release
+    order_expiry_days: int = 7  # an order still waiting (approval, signature, payment) this long expires
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
     # limits on an uploaded table: each is refused with a clear message before the heavy work starts
     upload_max_columns: int = 1000
@@ -183,7 +186,8 @@ class Settings:
         if not s.is_sqlite and not s.secret_key:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")
-        for name in ("commission_bps_raw", "commission_bps_cleaned", "commission_bps_product", "fund_share_bps"):
+        for name in ("commission_bps_raw", "commission_bps_cleaned", "commission_bps_product", "fund_share_bps",
+                     "vat_bps"):
             # a rate above 100% would post more than the sale to the platform and a negative payable
             if not (0 <= getattr(s, name) <= 10_000):
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be between 0 and 10000 basis points "
@@ -194,6 +198,9 @@ class Settings:
                               f"(got {s.invoice_province_code!r})")
         if not (len(s.invoice_channel) == 1 and s.invoice_channel.isascii() and s.invoice_channel.isdigit()):
             raise ConfigError(f"MARKET_INVOICE_CHANNEL must be 1 digit (got {s.invoice_channel!r})")
+        for name in ("acceptance_days", "order_expiry_days"):
+            if getattr(s, name) < 1:
+                raise ConfigError(f"{_PREFIX}{name.upper()} must be at least 1 day (got {getattr(s, name)})")
         if s.secret_key and len(s.secret_key) < 32:
             raise ConfigError("MARKET_SECRET_KEY must be at least 32 characters")
         return s

@@ -1,0 +1,44 @@
+"""Orders: a buyer orders a plan of a listing for a purpose; sign, pay, receive, accept.
+
+  create_order → awaiting_approval (approve / decline by the holder) → awaiting_signature (sign, both)
+  → awaiting_payment (record_receipt, Stripe, statements: payments' callback) → paid → delivered
+  (entitlement granted) → completed (confirm, or the acceptance window: release_due); dispute /
+  resolve_dispute, refund, cancel, expire_due. A zero price skips payment, never the contract.
+
+`install()` registers the payment and refund callbacks; the app calls it at start and so does
+billing.orders.tasks, which every worker process imports, so money recorded anywhere reaches its order.
+"""
+
+from billing import payments as _payments
+from billing.orders._common import OVERSEERS, order_id_of, ref
+from billing.orders._create import approve, contract_terms, create_order, decline
+from billing.orders._flow import advance_signed, deliver, on_payment_recorded, record_receipt, sign
+from billing.orders._reads import contract_pdf, detail, get_order, invoice_of, list_orders, set_invoice_reader, summary
+from billing.orders._settle import (
+    cancel,
+    confirm,
+    dispute,
+    expire_due,
+    on_refund_recorded,
+    refund,
+    refundable_fen,
+    release_due,
+    release_split,
+    resolve_dispute,
+)
+from billing.orders.tables import WAITING, Order, OrderStatus
+
+
+def install() -> None:
+    """Let payments tell orders of money in and out (idempotent)."""
+    _payments.on_payment_recorded(on_payment_recorded)
+    _payments.on_refund_recorded(on_refund_recorded)
+
+
+__all__ = [
+    "OVERSEERS", "WAITING", "Order", "OrderStatus", "advance_signed", "approve", "cancel", "confirm", "contract_pdf",
+    "contract_terms", "create_order", "decline", "deliver", "detail", "dispute", "expire_due", "get_order",
+    "install", "invoice_of", "list_orders", "on_payment_recorded", "on_refund_recorded", "order_id_of",
+    "record_receipt", "ref", "refund", "refundable_fen", "release_due", "release_split", "resolve_dispute",
+    "set_invoice_reader", "sign", "summary",
+]

@@ -1,0 +1,33 @@
+"""Jobs of orders: thin, idempotent, periodic. Importing this module (every worker does, through
+market.app.TASK_MODULES) also installs the payment callbacks, so a payment recorded by a job (a Stripe
+webhook, a statement import) moves its order on in that process too."""
+
+from __future__ import annotations
+
+from billing import orders
+from market import jobs
+
+orders.install()
+
+
+@jobs.job(name="billing.orders.release_due", every_seconds=3600)
+async def release_due() -> None:
+    """Release orders whose acceptance window passed without a dispute."""
+    await orders.release_due()
+
+
+@jobs.job(name="billing.orders.expire_due", every_seconds=3600)
+async def expire_due() -> None:
+    """Expire orders left waiting for approval, signature or payment too long."""
+    await orders.expire_due()
+
+
+@jobs.job(name="billing.orders.advance_signed", every_seconds=300)
+async def advance_signed() -> None:
+    """Move on orders whose contract was completed outside the order's own sign call (the holder's
+    automatic countersignature, or signing through the contracts API)."""
+    from billing.orders.tables import Order, OrderStatus
+
+    rows = await Order.select(Order.id).where(Order.status == OrderStatus.AWAITING_SIGNATURE.value).order_by(Order.id)
+    for row in rows:
+        await orders.advance_signed(row["id"])
