@@ -7,7 +7,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="billing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["billing.tables", "billing.payments.tables"], exclude_imported=True),
+    table_classes=table_finder(modules=["billing.tables", "billing.payments.tables", "billing.disbursements.tables"],
+                               exclude_imported=True),
     migration_dependencies=["contracts.piccolo_app"],
     commands=[],
 )

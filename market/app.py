@@ -35,12 +35,13 @@ TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "o
 
 def _routers() -> list:
     from billing.controllers import router as billing_router
+    from billing.disbursements.controllers import router as disbursements_router
     from billing.payments.controllers import router as payments_router
     from contracts.controllers import router as contracts_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
 
-    return [market_router, listings_router, contracts_router, billing_router, payments_router]
+    return [market_router, listings_router, contracts_router, billing_router, payments_router, disbursements_router]
 
 
 def _home_panels() -> home.HomePanels:
