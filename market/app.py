@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 from market import db, home, identity, jobs
 from market.api_contract import bounds_guard, describe_before_serving
 from market.config import Settings
-from market.i18n import current_locale, gettext, ngettext
+from market.i18n import current_locale, gettext, ngettext, pgettext
 from market.money import Money
 from market.web import EXCEPTION_HANDLERS, PUBLIC, AuthMiddleware, access_guard
 
@@ -62,7 +62,7 @@ def _fen_filter(amount: int | None) -> str:
 def template_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(_=gettext, ngettext=ngettext, current_locale=current_locale)
+    env.globals.update(_=gettext, ngettext=ngettext, pgettext=pgettext, current_locale=current_locale)
     env.filters["money"] = _fen_filter
     return env
 
