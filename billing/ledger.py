@@ -12,7 +12,7 @@ The business postings of trade-design.md, for an order of net amount A, tax X, t
   payment   Dr bank T / Cr escrow T
   release   Dr escrow T / Cr payable:holder (A - C) / Cr commission (C - F) / Cr fund F / Cr vat X
   refund    before release Dr escrow R / Cr bank R; after release the release reversed in proportion
-  payout    Dr payable:holder P / Cr bank P          disbursement  Dr fund D / Cr bank D
+  payout    Dr payable:holder P / Cr bank P          disbursement  Dr fund D / Cr bank D (or Cr payable:recipient)
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ through the ledger once, never beyond the fund; each refusal changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,6 +101,16 @@ async def test_pay_twice_pays_once(orgs):
     again = await service.pay(proposal_id=p["id"])
     assert again["txn"] == first["txn"] and again["status"] == "paid"
     assert await snapshot() == after
+    assert await JournalTxn.count().where(JournalTxn.kind == TxnKind.DISBURSEMENT) == 1
+    assert await ledger.balance(account_code="fund") == 18_000
+
+
+async def test_concurrent_payments_pay_once(orgs):
+    await sale("order:1", orgs["holder"], 1_000_000)
+    p = await propose(orgs, 12_000)
+    await service.approve(proposal_id=p["id"], agency_org_id=orgs["agency"]["id"])
+    results = await asyncio.gather(*[service.pay(proposal_id=p["id"]) for _ in range(10)])
+    assert {r["status"] for r in results} == {"paid"} and len({r["txn"] for r in results}) == 1
     assert await JournalTxn.count().where(JournalTxn.kind == TxnKind.DISBURSEMENT) == 1
     assert await ledger.balance(account_code="fund") == 18_000
 
