@@ -63,3 +63,21 @@ async def summary() -> dict:
                                      "inflow_fen": -int(r["total"] or 0)} for r in holders),
                                    key=lambda r: (-r["inflow_fen"], r["holder_id"] or 0)),
     }
+
+
+async def outflow_by_purpose() -> list[dict]:
+    """Disbursements paid, by the purpose of the proposal they paid ('other' for one posted without a
+    proposal), in 分; read from the fund's postings like every other figure here."""
+    from billing.disbursements.tables import DisbursementProposal, Purpose
+
+    async with db.reading():
+        by_txn = await _grouped(Posting.txn.id, outflow=True)
+        purposes = {r["txn"]: r["purpose"] for r in await (
+            DisbursementProposal.select(DisbursementProposal.txn, DisbursementProposal.purpose)
+            .where(DisbursementProposal.txn.is_in(sorted(by_txn) or [0])))}
+    totals: dict[str, int] = {}
+    for txn_id, amount in by_txn.items():
+        key = purposes.get(txn_id, Purpose.OTHER.value)
+        totals[key] = totals.get(key, 0) + amount
+    return sorted(({"purpose": p, "outflow_fen": v} for p, v in totals.items()),
+                  key=lambda r: (-r["outflow_fen"], r["purpose"]))

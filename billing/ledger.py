@@ -12,7 +12,7 @@ The business postings of trade-design.md, for an order of net amount A, tax X, t
   payment   Dr bank T / Cr escrow T
   release   Dr escrow T / Cr payable:holder (A - C) / Cr commission (C - F) / Cr fund F / Cr vat X
   refund    before release Dr escrow R / Cr bank R; after release the release reversed in proportion
-  payout    Dr payable:holder P / Cr bank P          disbursement  Dr fund D / Cr bank D
+  payout    Dr payable:holder P / Cr bank P          disbursement  Dr fund D / Cr bank D (or Cr payable:recipient)
 """
 
 from __future__ import annotations
@@ -344,13 +344,19 @@ async def payout(*, holder_org_id: int, amount_fen: int, idempotency_key: str | 
                             net={code: amount_fen, BANK: -amount_fen}, request=request, holder_org_id=holder_org_id)
 
 
-async def disburse_fund(*, amount_fen: int, reference: str, idempotency_key: str | None = None) -> Posted:
+async def disburse_fund(*, amount_fen: int, reference: str, idempotency_key: str | None = None,
+                        recipient_org_id: int | None = None) -> Posted:
     """Pay out an approved governance-fund spend: Dr fund / Cr bank, never more than the fund holds.
-    Default key: one disbursement per reference (the approved proposal)."""
+    With `recipient_org_id` the money is credited to that organisation's payable instead (Cr
+    payable:<org>), to leave with its next payout. Default key: one disbursement per reference."""
     _positive(amount_fen, "amount_fen")
     _text(reference, "reference", 100)
     key = idempotency_key or f"disbursement:{reference}"
     request = {"amount_fen": amount_fen}
+    credit = BANK
+    if recipient_org_id is not None:
+        credit = payable_code(_amount(recipient_org_id, "recipient_org_id"))
+        request["recipient"] = recipient_org_id  # only when given: keys posted before keep matching
     async with db.atomic():
         await audit.hold_writer_lock()
         done = await _replayed(idempotency_key=key, kind=TxnKind.DISBURSEMENT, reference=reference, request=request)
@@ -361,4 +367,4 @@ async def disburse_fund(*, amount_fen: int, reference: str, idempotency_key: str
             raise DomainError("ledger.disbursement_exceeds_fund", "拨付金额 {amount} 超过治理基金余额 {available}",
                               amount=_yuan(amount_fen), available=_yuan(available))
         return await _write(kind=TxnKind.DISBURSEMENT, reference=reference, idempotency_key=key,
-                            net={FUND: amount_fen, BANK: -amount_fen}, request=request)
+                            net={FUND: amount_fen, credit: -amount_fen}, request=request)

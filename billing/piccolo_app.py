@@ -8,7 +8,7 @@ APP_CONFIG = AppConfig(
     app_name="billing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=table_finder(modules=["billing.tables", "billing.payments.tables", "billing.invoices.tables",
-                                        "billing.orders.tables"],
+                                        "billing.orders.tables", "billing.disbursements.tables"],
                                exclude_imported=True),
     migration_dependencies=["contracts.piccolo_app"],
     commands=[],

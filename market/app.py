@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 from market import db, home, identity, jobs
 from market.api_contract import bounds_guard, describe_before_serving
 from market.config import Settings
-from market.i18n import current_locale, gettext, ngettext
+from market.i18n import current_locale, gettext, ngettext, pgettext
 from market.money import Money
 from market.web import EXCEPTION_HANDLERS, PUBLIC, AuthMiddleware, access_guard
 
@@ -35,6 +35,7 @@ TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "o
 
 def _routers() -> list:
     from billing.controllers import router as billing_router
+    from billing.disbursements.controllers import router as disbursements_router
     from billing.invoices.controllers import router as invoices_router
     from billing.orders.controllers import router as orders_router
     from billing.payments.controllers import router as payments_router
@@ -43,7 +44,7 @@ def _routers() -> list:
     from market.controllers import router as market_router
 
     return [market_router, listings_router, contracts_router, billing_router, payments_router, invoices_router,
-            orders_router]
+            orders_router, disbursements_router]
 
 
 def _home_panels() -> home.HomePanels:
@@ -64,7 +65,7 @@ def _fen_filter(amount: int | None) -> str:
 def template_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(_=gettext, ngettext=ngettext, current_locale=current_locale)
+    env.globals.update(_=gettext, ngettext=ngettext, pgettext=pgettext, current_locale=current_locale)
     env.filters["money"] = _fen_filter
     return env
 

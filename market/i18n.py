@@ -54,6 +54,12 @@ def ngettext(singular: str, plural: str, n: int, **params) -> str:
     return text.format(n=n, **params)
 
 
+def pgettext(context: str, message: str, **params) -> str:
+    """A message whose English depends on where it is shown (a short label in the top bar)."""
+    text = translations(current_locale()).pgettext(context, message)
+    return text.format(**params) if params else text
+
+
 _ = gettext
 
 

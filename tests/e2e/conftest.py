@@ -38,6 +38,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 _SERVER_LOGS: list[Path] = []  # stdout/stderr files of the running `market serve`, shown when a test fails
+_SERVER_ENV: dict[str, str] = {}  # the environment `market serve` runs with (see live_env)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -111,6 +112,8 @@ def live_server():
     tmp = Path(tempfile.mkdtemp(prefix="market-e2e-"))
     port = _free_port()
     env = _server_env(tmp / "var", port)
+    _SERVER_ENV.clear()
+    _SERVER_ENV.update(env)
     cli = _market_cli()
     demo = subprocess.run([*cli, "demo"], cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
     if demo.returncode != 0:
@@ -156,6 +159,13 @@ def live_server():
         stop()
         _SERVER_LOGS.clear()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_env(live_server) -> dict[str, str]:
+    """The environment of the running `market serve` (its var dir, hence its SQLite file), for a test
+    that must put in place what no page can, e.g. money in the ledger, with a script run in it."""
+    return dict(_SERVER_ENV)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -15,7 +15,7 @@ ROLES = ["holder", "buyer", "operator", "agency", "regulator", "admin"]
 DESKTOP = [1280, 1024]
 PHONE = 390
 # main pages; a role that may not open one gets the error page, which must fit as well
-PAGES = ["/", "/search?q=公交", "LISTING", "/my/data", "/review", "/audit", "/catalogue"]
+PAGES = ["/", "/search?q=公交", "LISTING", "/my/data", "/review", "/audit", "/catalogue", "/fund", "/fund/proposals"]
 ONE_ROW_PX = 64  # a single row of the bar: 1.6 line-height text plus padding; two rows are > 80
 PHONE_BAR_PX = 100  # the bar must leave the phone's first screen (844 px) to the page
 
