@@ -10,7 +10,8 @@ repeated header row, or counts that differ from Python's — `t` is dropped and 
 (_fast, whose line check this replaces only in that case).
 
 The checks are those of _FastCopy._query, cell by cell instead of one regular expression a line (DuckDB's
-regular expressions run at ~200 MB/s; `contains` and first/last code points are several times faster).
+regular expressions run at ~200 MB/s; `contains` and first/last code points are several times faster;
+the last one is taken as `c[-1]`, the code point Python's `c[-1]` is, at a sixth of the cost of `right(c, 1)`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _check(fc, cols: list[str]) -> str:
     first = ", ".join(dict.fromkeys([*space.split(", "), *(str(ord(m[0])) for m in sorted(MISSING_MARKERS))]))
     for c in cols:  # a cell to strip, a marker
         bad.append(f"(ord({c}) IN ({first}) AND (ord({c}) IN ({space}) OR {c} IN ({markers}))) "
-                   f"OR ord(right({c}, 1)) IN ({space})")
+                   f"OR ord({c}[-1]) IN ({space})")  # last code point; right(c, 1) costs ~6x as much
     bad.append(" AND ".join(f"{c} IS NULL" for c in cols))  # an empty row
     if len(cols) >= 3:
         bad.append(" AND ".join(f"{c} IS NULL" for c in cols[1:]))  # only the first cell filled
