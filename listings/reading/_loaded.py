@@ -22,6 +22,9 @@ from listings.reading._fast import _QUOTED, _SPACE, _copy_bytes, _line, _sql_str
 from listings.reading._layout import MISSING_MARKERS
 
 TABLE = "t"  # the name and columns (c0…) listings.profiling loads into
+# DuckDB's CSV buffer: parsing 1M rows (167 MB) costs ~20 % less CPU with 32 MB buffers than with 8 MB (0.6 s
+# against 0.8 s); the ingest's peak memory grows by 20-60 MB (~380 → 400-440 MB). 64 MB buffers: no faster.
+_BUFFER = 32 * 1024**2
 
 
 def load_and_check(fc, con) -> tuple[int, int, int] | None:
@@ -43,7 +46,7 @@ def load_and_check(fc, con) -> tuple[int, int, int] | None:
                 f"CREATE TABLE {TABLE} AS SELECT * FROM read_csv({_sql_str(str(fc.path))}, delim={_sql_str(d)}, "
                 f"quote='', escape='', header=false, skip={fc.skip}, columns={spec}, auto_detect=false, "
                 f"strict_mode=true, null_padding=false, encoding='utf-8', nullstr='', "
-                f"buffer_size={8 * 1024**2})")
+                f"buffer_size={_BUFFER})")
             got = con.execute(_check(fc, cols)).fetchone()
         except duckdb.Error:
             got = None
