@@ -12,7 +12,8 @@ from pathlib import Path
 from market import bounded
 
 # what the fork server imports once, so that each child starts in milliseconds
-PRELOAD = ("listings.assets._profile_child", "listings.reading", "listings.profiling", "openpyxl", "xlrd", "duckdb")
+PRELOAD = ("listings.assets._profile_child", "listings.reading", "listings.profiling", "openpyxl", "xlrd", "duckdb",
+           "listings.assets._warm")
 
 
 def read_and_profile(src: str, out: str, *, filename: str, limits, threads: int, duckdb_memory: str,

@@ -10,7 +10,8 @@ repeated header row, or counts that differ from Python's — `t` is dropped and 
 (_fast, whose line check this replaces only in that case).
 
 The checks are those of _FastCopy._query, cell by cell instead of one regular expression a line (DuckDB's
-regular expressions run at ~200 MB/s; `contains` and first/last code points are several times faster).
+regular expressions run at ~200 MB/s; `contains` and first/last code points are several times faster;
+the last one is taken as `c[-1]`, the code point Python's `c[-1]` is, at a sixth of the cost of `right(c, 1)`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from listings.reading._fast import _QUOTED, _SPACE, _copy_bytes, _line, _sql_str
 from listings.reading._layout import MISSING_MARKERS
 
 TABLE = "t"  # the name and columns (c0…) listings.profiling loads into
+# DuckDB's CSV buffer: parsing 1M rows (167 MB) costs ~20 % less CPU with 32 MB buffers than with 8 MB (0.6 s
+# against 0.8 s); the ingest's peak memory grows by 20-60 MB (~380 → 400-440 MB). 64 MB buffers: no faster.
+_BUFFER = 32 * 1024**2
 
 
 def load_and_check(fc, con) -> tuple[int, int, int] | None:
@@ -42,7 +46,7 @@ def load_and_check(fc, con) -> tuple[int, int, int] | None:
                 f"CREATE TABLE {TABLE} AS SELECT * FROM read_csv({_sql_str(str(fc.path))}, delim={_sql_str(d)}, "
                 f"quote='', escape='', header=false, skip={fc.skip}, columns={spec}, auto_detect=false, "
                 f"strict_mode=true, null_padding=false, encoding='utf-8', nullstr='', "
-                f"buffer_size={8 * 1024**2})")
+                f"buffer_size={_BUFFER})")
             got = con.execute(_check(fc, cols)).fetchone()
         except duckdb.Error:
             got = None
@@ -72,7 +76,7 @@ def _check(fc, cols: list[str]) -> str:
     first = ", ".join(dict.fromkeys([*space.split(", "), *(str(ord(m[0])) for m in sorted(MISSING_MARKERS))]))
     for c in cols:  # a cell to strip, a marker
         bad.append(f"(ord({c}) IN ({first}) AND (ord({c}) IN ({space}) OR {c} IN ({markers}))) "
-                   f"OR ord(right({c}, 1)) IN ({space})")
+                   f"OR ord({c}[-1]) IN ({space})")  # last code point; right(c, 1) costs ~6x as much
     bad.append(" AND ".join(f"{c} IS NULL" for c in cols))  # an empty row
     if len(cols) >= 3:
         bad.append(" AND ".join(f"{c} IS NULL" for c in cols[1:]))  # only the first cell filled

@@ -20,6 +20,8 @@ ODD = {  # lines the row loop changes: each must send the file down the old path
     "marker": "91330106MA2CD0TK7B,杭州华信科技有限公司,N/A,100,2015-03-02,存续",
     "space": "91330106MA2CD0TK7B, 杭州华信科技有限公司,王伟,100,2015-03-02,存续",
     "ideographic space": "91330106MA2CD0TK7B,杭州华信科技有限公司\u3000,王伟,100,2015-03-02,存续",
+    # the last code point is read as c[-1]: a space after a character of two code points (a flag) still counts
+    "space after a flag": "91330106MA2CD0TK7B,杭州华信科技有限公司🇨🇳\u2003,王伟,100,2015-03-02,存续",
     "short": "91330106MA2CD0TK7B,杭州华信科技有限公司",
     "long": "91330106MA2CD0TK7B,杭州华信科技有限公司,王伟,100,2015-03-02,存续,多余",
     "empty": ",,,,,",
