@@ -63,7 +63,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote, urlencode, urlparse, urlunparse  # noqa: E402
+from urllib.parse import quote, urlencode, urlparse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -80,6 +80,8 @@ def _load_http_bench():
 
 hb = _load_http_bench()
 from bench import _relevance  # noqa: E402
+from bench._pg import pg_admin as _pg_admin  # noqa: E402
+from bench._pg import pg_url as _pg_url  # noqa: E402
 from bench._rounds import interleave, median_of, summarize  # noqa: E402
 log, HOST = hb.log, hb.HOST
 BARE_APP = hb.BARE_APP
@@ -393,24 +395,6 @@ def run_wrk(wrk: str, port: int, script: Path | None, path: str, duration: float
         if m:
             res[f"{name.lower()}_ms"] = int(m.group(1)) / 1e3
     return res
-
-
-# ---- PostgreSQL: a throw-away database on the configured server ---------------------------
-
-
-def _pg_url(url: str, dbname: str) -> str:
-    parts = urlparse(url)
-    return urlunparse(parts._replace(path="/" + dbname))
-
-
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 # ---- the run -----------------------------------------------------------------------------
