@@ -144,7 +144,7 @@ async def test_forms_on_the_proposals_page(client, world):
         "recipient_org_id": str(world["recipient"]["id"]), "pay_to": "bank", "demand_id": "", "asset_id": "",
         "reason": "统一站点编码"}, follow_redirects=False)
     assert resp.status_code in (302, 303), resp.text
-    row = await DisbursementProposal.select().first()
+    row = await DisbursementProposal.select().where(DisbursementProposal.title == "公交数据标准化").first()
     assert (row["amount_fen"], row["pay_to"], row["purpose"]) == (12_345, "bank", "governance")
 
     h = await as_(client, world, "agency")
@@ -154,7 +154,7 @@ async def test_forms_on_the_proposals_page(client, world):
     resp = await client.post(f"/fund/proposals/{row['id']}/reject", data={"_csrf": h["X-CSRF-Token"], "note": "重复"},
                              follow_redirects=False)
     assert resp.status_code in (302, 303), resp.text
-    row = await DisbursementProposal.select().first()
+    row = await DisbursementProposal.select().where(DisbursementProposal.id == row["id"]).first()
     assert (row["status"], row["decision_note"]) == ("rejected", "重复")
 
     # a form without the CSRF token changes nothing
