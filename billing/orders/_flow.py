@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from billing import ledger
 from billing import payments
-from billing.orders import _common
+from billing.orders import _common, _invoicing
 from billing.orders.tables import Order, OrderStatus
 from billing.payments import PaymentRecorded
 from contracts import service as contracts_service
@@ -56,6 +56,7 @@ async def advance_signed(order_id: int) -> bool:
         await db.transition(Order, order_id, to=OrderStatus.AWAITING_PAYMENT, action="order.awaiting_payment",
                             extra={Order.signed_at: now, Order.payment_reference: request["reference"]},
                             audit_after={"payment_reference": request["reference"]})
+        await _invoicing.issue_for(order, payment_reference=request["reference"])
         await notifications.notify(kind="order.awaiting_payment", organization_id=order["buyer_org"],
                                    subject=f"《{order['listing_title']}》的合同已签署，请按付款编号 "
                                            f"{request['reference']} 付款",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from billing import ledger
 from billing import payments
-from billing.orders import _common
+from billing.orders import _common, _invoicing
 from billing.orders.tables import WAITING, Order, OrderStatus
 from contracts import service as contracts_service
 from contracts.tables import ContractStatus, PurchaseContract
@@ -143,6 +143,9 @@ async def on_refund_recorded(refund_row: dict) -> None:
         return
     await ledger.refund(order_ref=refund_row["order_ref"], amount_fen=refund_row["amount_fen"],
                         idempotency_key=f"refund:{refund_row['id']}")
+    # the invoice is never edited: each refund gets its red-letter credit note (tax included)
+    await _invoicing.credit_refund(order_id=order_id, amount_fen=refund_row["amount_fen"],
+                                   reason=refund_row["reason"] or "退款")
     if await refundable_fen(order_id) > 0:
         return
     order = await _common.get(order_id)

@@ -142,7 +142,16 @@ async def api_contract_pdf(request: Request, order_id: FromPath[int]) -> Respons
                              "Cache-Control": "no-store"})
 
 
+@get("/orders/{order_id:int}/invoice.pdf", opt=AUTHENTICATED, media_type=documents.PDF_CONTENT_TYPE,
+     summary="The order's invoice PDF (the buyer organization, regulators and admins)")
+async def api_invoice_pdf(request: Request, order_id: FromPath[int]) -> Response:
+    filename, data = await orders.invoice_pdf(order_id=order_id, **_who(request))
+    return Response(data, media_type=documents.PDF_CONTENT_TYPE,
+                    headers={"Content-Disposition": content_disposition(filename, "inline"),
+                             "Cache-Control": "no-store"})
+
+
 router = Router(path="/api/v1", route_handlers=[
     api_create, api_list, api_order, api_approve, api_decline, api_sign, api_receipt, api_confirm, api_dispute,
-    api_cancel, api_refund, api_resolve, api_contract_pdf,
+    api_cancel, api_refund, api_resolve, api_contract_pdf, api_invoice_pdf,
 ], tags=["orders"])

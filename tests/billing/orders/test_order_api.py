@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from billing import ledger
+from billing.invoices.tables import Invoice
 from billing.orders.tables import Order
 from contracts.tables import PurchaseContract
 from factories import login, make_user
@@ -49,6 +50,23 @@ async def test_paid_flow_through_the_api(client, job_runtime):
     assert o["status"] == "awaiting_payment" and "payment" in o["status"]
     assert o["contract"]["status"] == "signed" and o["contract"]["signed_by"] == ["buyer", "holder"]
     assert o["payment_reference"].startswith("SJ")
+    # the invoice was issued with the payment request, from the order's frozen totals
+    assert len(o["invoice"]["number"]) == 20 and o["invoice"]["number"].isdigit()
+    assert o["invoice"]["status"] == "issued" and o["invoice"]["total_fen"] == o["total_fen"]
+    invoice = await Invoice.select().where(Invoice.number == o["invoice"]["number"]).first()
+    assert (invoice["amount_fen"], invoice["tax_fen"], invoice["total_fen"]) == (50_000, 3_000, 53_000)
+    assert invoice["buyer_org"] == m["buyer"]["org"]["id"] and o["payment_reference"] in invoice["remarks"]
+    await job_runtime.drain(timeout=120)  # the invoice's PDF
+    await _as(client, m["buyer"])
+    pdf = await client.get(f"/api/v1/orders/{o['id']}/invoice.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for who in (m["holder"], await make_user(["buyer"])):  # the invoice is the buyer's, not the seller's
+        await _as(client, who)
+        assert (await client.get(f"/api/v1/orders/{o['id']}/invoice.pdf")).status_code == 404, who["email"]
+    for who in (m["admin"], m["regulator"]):
+        await _as(client, who)
+        assert (await client.get(f"/api/v1/orders/{o['id']}/invoice.pdf")).status_code == 200, who["email"]
+    await _as(client, m["buyer"])
     pdf = await client.get(f"/api/v1/orders/{o['id']}/contract.pdf")
     assert pdf.status_code == 200 and hashlib.sha256(pdf.content).hexdigest() == o["contract"]["sha256"]
 
@@ -111,6 +129,8 @@ async def test_free_flow_for_public_welfare_is_signed_but_not_paid(client, job_r
     o = resp.json()
     assert o["status"] == "delivered" and o["entitlement_id"] and o["payments"] == []
     assert o["contract"]["status"] == "signed" and o["payment_reference"] is None
+    assert o["invoice"] is None  # nothing to invoice at a zero price
+    assert await Invoice.count().where(Invoice.order_ref == f"order:{o['id']}") == 0
     resp = await _post(client, m["buyer"], f"/api/v1/orders/{o['id']}/confirm")
     assert resp.json()["status"] == "completed"
     assert (await ledger.check()).ok

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import ledger, orders
+from billing.invoices.tables import Invoice
 from billing.payments.tables import Payment
 from listings.tables import Entitlement
 from market.context import Actor, acting_as
@@ -51,6 +52,10 @@ async def test_dispute_then_refund_revokes_and_returns_everything(job_runtime):
         await orders.resolve_dispute(order_id=o["id"], outcome="refund", note="核实属实，全额退款", recorded_by="finance")
     o = await _get(o)
     assert o["status"] == "refunded" and o["refunded_fen"] == 53_000
+    # the invoice is not edited: a red-letter credit note reverses it in full, and it is voided
+    [red] = await Invoice.select().where(Invoice.original_number == o["invoice"]["number"])
+    assert (red["kind"], red["total_fen"], red["order_ref"]) == ("red", -53_000, _ref(o))
+    assert o["invoice"]["status"] == "voided"
     ent = await Entitlement.select(Entitlement.status).where(Entitlement.id == o["entitlement_id"]).first()
     assert ent["status"] == "revoked"
     assert await ledger.held_in_escrow(reference=_ref(o)) == 0
@@ -64,6 +69,10 @@ async def test_window_release_after_partial_refund_releases_what_is_left(job_run
         await orders.refund(order_id=o["id"], amount_fen=13_000, reason="部分数据缺失", recorded_by="finance")
     assert (await _get(o))["status"] == "delivered"
     assert await ledger.held_in_escrow(reference=_ref(o)) == 40_000
+    # a partial refund is credited for what went back, tax included; the invoice stays valid
+    [red] = await Invoice.select().where(Invoice.order_ref == _ref(o)).where(Invoice.kind == "red")
+    assert red["total_fen"] == -13_000 and "部分数据缺失" in red["remarks"]
+    assert (await _get(o))["invoice"]["status"] == "issued"
     # inside the window nothing happens; after it the rest is released once
     assert await orders.release_due() == []
     with pytest.raises(Conflict) as exc:  # no dispute to settle
