@@ -163,18 +163,31 @@ def cmd_createuser(args) -> None:
         raise SystemExit(1) from None
 
 
-def cmd_audit_verify(args) -> None:
-    from market import audit, db
+def _with_db(settings: Settings, work):
+    """Run the coroutine function `work` with the database open; a DomainError exits 1 naming its code."""
+    from market import db
+    from market.errors import DomainError
 
-    settings = _prepare(_settings())
-
-    async def main() -> int:
+    async def main():
         await db.start(settings)
         try:
-            report = await audit.verify()
-            head = await audit.head()
+            return await work()
         finally:
             await db.stop()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        print(f"error: {exc.code}: {exc.message.format(**exc.params)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_audit_verify(args) -> None:
+    from market import audit
+
+    async def main() -> int:
+        report = await audit.verify()
+        head = await audit.head()
         if report.ok:
             print(f"audit chain OK: {report.events} events"
                   + (f", head #{head['seq']} {head['hash']}" if head else ""))
@@ -183,56 +196,40 @@ def cmd_audit_verify(args) -> None:
               f"({report.events} events verified before it)", file=sys.stderr)
         return 1
 
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(_with_db(_prepare(_settings()), main))
 
 
 def cmd_jobs(args) -> None:
     """Dead letters from the command line: the site may be down when an operator needs them."""
     import json
 
-    from market import db, dead_letters
+    from market import dead_letters
     from market.context import Actor, acting_as
-    from market.errors import DomainError
-
-    settings = _prepare(_settings())
 
     async def main() -> None:
-        await db.start(settings)
-        try:
-            with acting_as(Actor(label="cli")):
-                if args.jobs_command == "dead":
-                    rows, total = await dead_letters.list_dead(page=1, page_size=200)
-                    for r in rows:
-                        print(f"#{r['id']}  {r['job']}  {json.dumps(r['arguments'], ensure_ascii=False)}  "
-                              f"reason={r['reason']} sends={r['sends']} failures={r['failures']} "
-                              f"at={r['dead_at']:%Y-%m-%d %H:%M:%S}  {r['last_error'][:200]}")
-                    print(f"{total} dead job(s)")
-                elif args.jobs_command == "requeue":
-                    row = await dead_letters.requeue(args.id)
-                    print(f"requeued #{row['id']} {row['job']}")
-                else:
-                    row = await dead_letters.discard(args.id)
-                    print(f"discarded #{row['id']} {row['job']}")
-        finally:
-            await db.stop()
+        with acting_as(Actor(label="cli")):
+            if args.jobs_command == "dead":
+                rows, total = await dead_letters.list_dead(page=1, page_size=200)
+                for r in rows:
+                    print(f"#{r['id']}  {r['job']}  {json.dumps(r['arguments'], ensure_ascii=False)}  "
+                          f"reason={r['reason']} sends={r['sends']} failures={r['failures']} "
+                          f"at={r['dead_at']:%Y-%m-%d %H:%M:%S}  {r['last_error'][:200]}")
+                print(f"{total} dead job(s)")
+            elif args.jobs_command == "requeue":
+                row = await dead_letters.requeue(args.id)
+                print(f"requeued #{row['id']} {row['job']}")
+            else:
+                row = await dead_letters.discard(args.id)
+                print(f"discarded #{row['id']} {row['job']}")
 
-    try:
-        asyncio.run(main())
-    except DomainError as exc:
-        print(f"error: {exc.code}: {exc.message.format(**exc.params)}", file=sys.stderr)
-        raise SystemExit(1) from None
+    _with_db(_prepare(_settings()), main)
+
+
 def cmd_ledger_check(args) -> None:
     from billing import ledger
-    from market import db
-
-    settings = _prepare(_settings())
 
     async def main() -> int:
-        await db.start(settings)
-        try:
-            report = await ledger.check()
-        finally:
-            await db.stop()
+        report = await ledger.check()
         if report.ok:
             print(f"ledger OK: {report.transactions} transactions balance, "
                   f"{report.accounts} account balances equal their postings")
@@ -240,7 +237,7 @@ def cmd_ledger_check(args) -> None:
         print(f"ledger BROKEN: {report.problem}", file=sys.stderr)
         return 1
 
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(_with_db(_prepare(_settings()), main))
 
 
 def cmd_config(args) -> None:
