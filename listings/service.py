@@ -5,6 +5,8 @@ from listings.assets.service import (  # noqa: F401
     GRADES,
     MAX_UPLOAD_BYTES,
     abandon_profile,
+    asset_ids_under_categories,
+    asset_summaries,
     correct_grade,
     correct_personal,
     get_asset,

@@ -84,6 +84,8 @@ class Settings:
     vat_bps: int = 600  # VAT on data services (6%), charged on every order's net amount
     acceptance_days: int = 7  # after delivery, the buyer's window to confirm or dispute before release
     order_expiry_days: int = 7  # an order still waiting (approval, signature, payment) this long expires
+    # longest term of an authorization agreement (授权运营协议), in years (27号: at most 5)
+    authorization_max_term_years: int = 5
     embedded_worker: bool = True  # run a job worker inside `market serve` when no broker is set
     # limits on an uploaded table: each is refused with a clear message before the heavy work starts
     upload_max_columns: int = 1000
@@ -198,6 +200,9 @@ class Settings:
                               f"(got {s.invoice_province_code!r})")
         if not (len(s.invoice_channel) == 1 and s.invoice_channel.isascii() and s.invoice_channel.isdigit()):
             raise ConfigError(f"MARKET_INVOICE_CHANNEL must be 1 digit (got {s.invoice_channel!r})")
+        if s.authorization_max_term_years < 1:
+            raise ConfigError("MARKET_AUTHORIZATION_MAX_TERM_YEARS must be at least 1 year "
+                              f"(got {s.authorization_max_term_years})")
         for name in ("acceptance_days", "order_expiry_days"):
             if getattr(s, name) < 1:
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be at least 1 day (got {getattr(s, name)})")

@@ -1,1 +1,127 @@
-"""Tables of the operators package (none yet)."""
+"""Tables of the operators package: authorization agreements (授权运营协议) between an agency and an
+operator, the consent of departments whose shared data enters a scope, the operator's revenue
+against its permitted maximum, and the alerts raised on the way."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import BigInt, Boolean, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from listings.tables import DataAsset
+from market.db import StatusEnum, set_transitions
+from market.tables import Document, Organization, User
+
+
+class AgreementMode(enum.StrEnum):
+    WHOLE = "whole"  # 整体授权: all of an agency's public data of the named scope
+    DOMAIN = "domain"  # 分领域授权: one or more domains (category subtrees)
+    SCENARIO = "scenario"  # 依场景授权: named application scenarios
+
+
+class AgreementStatus(StatusEnum):
+    DRAFT = "draft"  # terms frozen and the PDF issued (or being rendered); waiting for the two signatures
+    SIGNED = "signed"  # signed by both; takes effect on starts_on (a periodic job activates it)
+    ACTIVE = "active"  # in force: the operator may act within its scope
+    SUSPENDED = "suspended"  # in force but frozen by the agency or the platform, with a reason; resumable
+    SUPERSEDED = "superseded"  # replaced by an amendment that took effect; kept as it was signed
+    EXPIRED = "expired"  # its term ended
+    TERMINATED = "terminated"  # ended early by the agency or the platform, with a reason
+    WITHDRAWN = "withdrawn"  # a draft (or a draft amendment) abandoned before both parties signed
+
+
+set_transitions(AgreementStatus, {
+    AgreementStatus.DRAFT: {AgreementStatus.SIGNED, AgreementStatus.ACTIVE, AgreementStatus.WITHDRAWN},
+    AgreementStatus.SIGNED: {AgreementStatus.ACTIVE, AgreementStatus.SUPERSEDED, AgreementStatus.EXPIRED,
+                             AgreementStatus.TERMINATED},
+    AgreementStatus.ACTIVE: {AgreementStatus.SUSPENDED, AgreementStatus.SUPERSEDED, AgreementStatus.EXPIRED,
+                             AgreementStatus.TERMINATED},
+    AgreementStatus.SUSPENDED: {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED},
+})
+
+
+class AuthorizationAgreement(Table, tablename="authorization_agreement"):
+    """One version of an agreement. Version 1 is the original; an amendment is a new row with the same
+    number and the next version, its own PDF and signatures. A row is never edited after it is drafted,
+    except for its status (and the times and reason that go with a status)."""
+
+    id = Serial(primary_key=True)
+    number = Varchar(length=30, default="", index=True)  # SQ-<year>-<id of version 1>, shared by every version
+    version = Integer(default=1)
+    # "<number>/v<version>": two amendments of the same version cannot both become the next one
+    version_key = Varchar(length=40, unique=True, null=True, default=None)
+    previous = Integer(null=True, default=None)  # the id of the version this one amends
+    agency_org = ForeignKey(references=Organization, index=True)
+    operator_org = ForeignKey(references=Organization, index=True)
+    created_by = ForeignKey(references=User)
+    modes = Text(default="[]")  # JSON list of AgreementMode
+    # JSON {"asset_ids": [...], "categories": [tree paths], "columns": {"<asset id>": [column, ...]}}
+    scope = Text(default="{}")
+    purposes = Text(default="[]")  # JSON list of listings.pricing.PURPOSES keys
+    scenarios = Text(default="[]")  # JSON list of application scenarios, in words
+    product_types = Text(default="[]")  # JSON list: listings DeliveryMode values the operator may offer
+    tiers = Text(default="[]")  # JSON list: listings Tier values the operator may list
+    items = Text(default="[]")  # JSON [{"name", "cap_fen", "unit"}]: 产品和服务清单 with 上限收费标准
+    max_revenue_fen = BigInt(default=0)  # 最高准许收入 per calendar year
+    exclusive = Boolean(default=False)
+    security_duties = Text(default="")
+    exit_terms = Text(default="")
+    note = Text(default="")  # what an amendment changes and why
+    starts_on = Date()
+    ends_on = Date()
+    terms = Text(default="{}")  # canonical JSON of everything the PDF says, frozen when drafted
+    template_version = Integer(default=1)
+    document = ForeignKey(references=Document, null=True, index=True)
+    status = Varchar(length=20, choices=AgreementStatus, default=AgreementStatus.DRAFT.value, index=True)
+    status_reason = Text(default="")  # why it was suspended, terminated or withdrawn, in the actor's words
+    created_at = Timestamptz(default=TimestamptzNow())
+    # touched at the start of every signing transaction: on PostgreSQL the row lock makes the two
+    # parties signing at once see each other's signature, so exactly one of them completes it
+    updated_at = Timestamptz(default=TimestamptzNow())
+    signed_at = Timestamptz(null=True, default=None)
+    activated_at = Timestamptz(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class SharedSource(Table, tablename="shared_source"):
+    """An asset its holder obtained from another department by data sharing (27号): the providing
+    department's recorded consent is needed before the asset enters an authorization scope."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=40, unique=True)  # "<asset>:<provider org>": declared once
+    asset = ForeignKey(references=DataAsset, index=True)
+    provider_org = ForeignKey(references=Organization)
+    declared_by = ForeignKey(references=User)
+    declared_at = Timestamptz(default=TimestamptzNow())
+    consent_user = ForeignKey(references=User, null=True, default=None)  # who consented for the provider
+    consented_on = Date(null=True, default=None)  # the date of the consent document
+    document_note = Text(default="")  # the consent document: its number, title or where it is kept
+    consented_at = Timestamptz(null=True, default=None)  # when the consent was recorded here
+
+
+class AgreementRevenue(Table, tablename="agreement_revenue"):
+    """Revenue the operator earned under an agreement (a sale, or a refund as a negative amount)."""
+
+    id = Serial(primary_key=True)
+    number = Varchar(length=30, index=True)  # the agreement's number: revenue counts across its versions
+    agreement = ForeignKey(references=AuthorizationAgreement)  # the version in force when recorded
+    year = Integer(index=True)
+    amount_fen = BigInt()
+    ref = Varchar(length=100, unique=True)  # the caller's reference (an order number): recorded once
+    note = Text(default="")
+    recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class OperatorAlert(Table, tablename="operator_alert"):
+    """Something a regulator should look at (revenue above the permitted maximum, …)."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=100, unique=True)  # one alert per cause, however often it is noticed
+    kind = Varchar(length=40, index=True)  # revenue_over_max, …
+    object_type = Varchar(length=40)
+    object_id = Varchar(length=40)
+    agreement = ForeignKey(references=AuthorizationAgreement, null=True, default=None)
+    detail = Text(default="{}")  # JSON
+    created_at = Timestamptz(default=TimestamptzNow())

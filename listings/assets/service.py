@@ -412,3 +412,35 @@ async def _finish(version_id: int, version: dict, prepared, prepared_key: str, p
                 DataAsset.id == asset["id"])
             await audit.record(action="asset.graded", object_type="data_asset", object_id=asset["id"],
                                before={"grade": asset["grade"]}, after={"grade": verdict["grade"]})
+
+
+# ---- reading across holders (for authorization scopes) -------------------------------------------
+
+
+async def asset_ids_under_categories(paths: list[str]) -> dict[str, list[int]]:
+    """For each category path ("医疗卫生 > 诊疗服务"), the ids of every asset filed at it or below it."""
+    out: dict[str, list[int]] = {}
+    for path in dict.fromkeys(p.strip() for p in paths if p and p.strip()):
+        rows = await (DataAsset.select(DataAsset.id)
+                      .where((DataAsset.category_path == path) | DataAsset.category_path.like(path + " > %"))
+                      .order_by(DataAsset.id))
+        out[path] = [r["id"] for r in rows]
+    return out
+
+
+async def asset_summaries(asset_ids: list[int]) -> dict[int, dict]:
+    """id → {id, title, holder, holder_name, category_path, columns} of the assets that exist; columns
+    are those of the latest version."""
+    ids = sorted({int(i) for i in asset_ids})
+    if not ids:
+        return {}
+    assets = await (DataAsset.select(DataAsset.id, DataAsset.title, DataAsset.holder, DataAsset.category_path,
+                                     DataAsset.current_version, DataAsset.holder.name.as_alias("holder_name"))
+                    .where(DataAsset.id.is_in(ids)))
+    versions = await (AssetVersion.select(AssetVersion.asset, AssetVersion.number, AssetVersion.columns)
+                      .where(AssetVersion.asset.is_in(ids)).order_by(AssetVersion.number))
+    latest = {v["asset"]: v for v in versions}  # ordered by number: the last one wins
+    return {a["id"]: {"id": a["id"], "title": a["title"], "holder": a["holder"], "holder_name": a["holder_name"],
+                      "category_path": a["category_path"],
+                      "columns": _loads(latest[a["id"]]["columns"], []) if a["id"] in latest else []}
+            for a in assets}

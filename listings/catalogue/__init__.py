@@ -35,5 +35,5 @@ from listings.catalogue._fields import (  # noqa: F401
     sharing_label,
 )
 from listings.catalogue._suggest import suggest  # noqa: F401
-from listings.catalogue._tree import browse, category_choices, load_tree  # noqa: F401
+from listings.catalogue._tree import browse, category_choices, category_path, load_tree  # noqa: F401
 from listings.catalogue._validate import validate  # noqa: F401

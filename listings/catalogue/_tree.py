@@ -93,3 +93,11 @@ def _resolve_category(path) -> _Entry | None:
         path = [p for p in re.split(r"\s*[>＞/]\s*", path) if p]
     code = _index().by_path.get(tuple(str(p).strip() for p in path))
     return _index().entries[code] if code else None
+
+
+def category_path(value: str) -> str | None:
+    """The tree path ("医疗卫生 > 诊疗服务") of a category given by its code (A0101) or its path; None if
+    the tree has no such node."""
+    value = (value or "").strip()
+    entry = _index().entries.get(value) or _resolve_category(value)
+    return " > ".join(entry.path) if entry else None

@@ -1,0 +1,28 @@
+"""The operators package's service API (re-exported from private modules, one per domain idea)."""
+
+from operators._agreements import (  # noqa: F401
+    activate_due,
+    agreement_pdf,
+    amend,
+    create_agreement,
+    effective,
+    expire_due,
+    get_agreement,
+    list_agreements,
+    operator_choices,
+    resume,
+    sign,
+    suspend,
+    terminate,
+    withdraw,
+)
+from operators._consent import declare_shared_source, record_consent, shared_sources  # noqa: F401
+from operators._enforcement import (  # noqa: F401
+    alerts,
+    check_price,
+    check_product,
+    check_purpose,
+    check_sources,
+    record_revenue,
+    revenue_this_year,
+)
