@@ -42,8 +42,9 @@ def _routers() -> list:
     from contracts.controllers import router as contracts_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
+    from operators.controllers import router as operators_router
 
-    return [market_router, listings_router, contracts_router, billing_router, payments_router, invoices_router,
+    return [market_router, listings_router, operators_router, contracts_router, billing_router, payments_router, invoices_router,
             orders_router, disbursements_router]
 
 

@@ -11,15 +11,16 @@ from datetime import date
 
 from listings import pricing
 from market.errors import DomainError
+from market.i18n import N_
 from market.money import Money
 from operators.tables import AgreementMode
 
-MODE_LABELS = {AgreementMode.WHOLE.value: "整体授权", AgreementMode.DOMAIN.value: "分领域授权",
-               AgreementMode.SCENARIO.value: "依场景授权"}
+MODE_LABELS = {AgreementMode.WHOLE.value: N_("整体授权"), AgreementMode.DOMAIN.value: N_("分领域授权"),
+               AgreementMode.SCENARIO.value: N_("依场景授权")}
 PURPOSE_LABELS = dict(pricing.PURPOSES)  # the Chinese msgids are the printed names
-TIER_LABELS = {"raw": "原始数据", "cleaned": "治理后数据", "product": "数据产品/服务"}
-PRODUCT_TYPE_LABELS = {"file": "数据文件", "api": "数据接口（API）", "sandbox": "隐私计算沙箱",
-                       "verification": "核验服务"}
+TIER_LABELS = {"raw": N_("原始数据"), "cleaned": N_("治理后数据"), "product": N_("数据产品/服务")}
+PRODUCT_TYPE_LABELS = {"file": N_("数据文件"), "api": N_("数据接口（API）"), "sandbox": N_("隐私计算沙箱"),
+                       "verification": N_("核验服务")}
 MAX_FEN = 10**14
 MAX_ITEMS = 200
 TEXT_LIMIT = 4000
@@ -121,7 +122,7 @@ def normalise(data: dict, *, max_term_years: int) -> dict:
     }
 
 
-UNIT_LABELS = {"per_product": "按产品（件）", "per_call": "按次调用", "per_period": "按时段", "per_volume": "按数据量"}
+UNIT_LABELS = {"per_product": N_("按产品（件）"), "per_call": N_("按次调用"), "per_period": N_("按时段"), "per_volume": N_("按数据量")}
 DEFAULT_SECURITY = ("运营机构应落实数据分类分级保护（GB/T 43697—2024），原始数据不出域、数据可用不可见；"
                     "建立访问控制、操作日志与安全审计，发生安全事件时 24 小时内报告实施机构和监管方。")
 DEFAULT_EXIT = ("协议终止或期满时，运营机构应停止使用授权数据，删除其持有的授权数据及副本并出具删除证明；"
