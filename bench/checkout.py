@@ -2,7 +2,7 @@
 
     MARKET_DATABASE_URL=postgres://market:market@127.0.0.1:5432/market MARKET_BROKER_URL=redis://127.0.0.1:6379/14 \\
         .venv/bin/python bench/checkout.py [--orders 120] [--concurrency 24] [--buyers 24] [--workers 2]
-                                           [--worker-threads 2] [--bare-seconds 5] [--keep]
+                                           [--worker-threads 4] [--bare-seconds 5] [--keep]
 
 What it does, on 127.0.0.1 with free ports, in a throw-away MARKET_VAR_DIR:
 
@@ -388,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=24, help="orders in flight at once (default 24)")
     parser.add_argument("--buyers", type=int, default=24, help="buyer organizations (default 24)")
     parser.add_argument("--workers", type=int, default=2, help="`market worker` processes (default 2)")
-    parser.add_argument("--worker-threads", type=int, default=2, help="job threads per worker (default 2)")
+    parser.add_argument("--worker-threads", type=int, default=4,
+                        help="job threads per worker (default 4: with 2, quick jobs queue behind renders)")
     parser.add_argument("--warmup", type=int, default=4, help="orders run before measuring (default 4)")
     parser.add_argument("--bare-seconds", type=float, default=5, help="seconds of load on the bare endpoint")
     parser.add_argument("--connections", type=int, default=32, help="connections on the bare endpoint")
