@@ -8,11 +8,18 @@ font, so the base stylesheet names the font for them explicitly.
 Rendering is synchronous and CPU-heavy: it runs in job worker threads only. Calling it from a
 thread that runs an event loop (a request handler) raises, so a slip shows up in tests instead of as
 a web server that stalls for every request while a contract renders.
+
+Each rendering thread keeps its font configuration and the parsed base stylesheet: building them
+was a tenth of a render (bench/checkout.py), and the bytes come out the same either way (the test
+renders twice and compares). A document declaring its own @font-face gets a fresh configuration,
+since WeasyPrint adds such fonts to the configuration it is given, and the next document must not
+see them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -44,12 +51,25 @@ def _on_event_loop() -> bool:
     return True
 
 
+_local = threading.local()  # WeasyPrint's font configuration is not shared between threads
+
+
+def _fonts_and_base(html: str) -> tuple[FontConfiguration, weasyprint.CSS]:
+    if "@font-face" in html:
+        fonts = FontConfiguration()
+        return fonts, weasyprint.CSS(string=BASE_CSS, font_config=fonts)
+    cached = getattr(_local, "fonts_and_base", None)
+    if cached is None:
+        fonts = FontConfiguration()
+        cached = _local.fonts_and_base = (fonts, weasyprint.CSS(string=BASE_CSS, font_config=fonts))
+    return cached
+
+
 def render_pdf(html: str, base_url: str | None = None) -> bytes:
     """The PDF of an HTML document, with the CJK font embedded as a subset."""
     if _on_event_loop():
         raise RenderOnEventLoop("render_pdf blocks for a fraction of a second or more: call it from a job")
-    fonts = FontConfiguration()
-    base = weasyprint.CSS(string=BASE_CSS, font_config=fonts)
+    fonts, base = _fonts_and_base(html)
     document = weasyprint.HTML(string=html, base_url=base_url)
     # the base sheet comes first, so a template's own rules (sizes, margins, its header) win
     return document.write_pdf(stylesheets=[base], font_config=fonts)
