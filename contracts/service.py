@@ -8,6 +8,7 @@ Billing drafts a contract for each order and reads its status; contracts never i
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 from contracts import _terms
@@ -89,17 +90,33 @@ async def _open_for_signing(row: dict) -> dict:
                                action="contract.issued", audit_after={"sha256": doc["sha256"]})
 
 
+_signed_callbacks: list[Callable[[int], Awaitable[None]]] = []
+
+
+def on_signed(callback: Callable[[int], Awaitable[None]]) -> None:
+    """Be told (with the contract id, inside the signing transaction) when a contract gets its second
+    signature, whoever gave it: billing moves the order on at once instead of waiting for a sweep.
+    Registering the same callback twice is a no-op."""
+    if callback not in _signed_callbacks:
+        _signed_callbacks.append(callback)
+
+
 async def on_document_rendered(*, document_id: int) -> None:
-    """The contract's PDF is ready: open it for signing and countersign it if the holder chose to."""
+    """The contract's PDF is ready: open it for signing and countersign it if the holder chose to.
+
+    The buyer may have opened and signed it already (the PDF is signable once rendered, before this
+    job runs): the automatic countersignature is still due then, or the contract would wait forever."""
     async with db.atomic():
         row = await (PurchaseContract.select().where(PurchaseContract.document == document_id).first())
-        if row is None or row["status"] != ContractStatus.DRAFT.value:
-            return  # voided meanwhile, or a signer already opened it: nothing left to do
-        await _touch(row["id"])
+        if row is None or row["status"] not in (ContractStatus.DRAFT.value, ContractStatus.AWAITING_SIGNATURES.value):
+            return  # voided or completed meanwhile: nothing left to do
+        await _touch(row["id"])  # the row lock serializes this job with a signer
         row = await _open_for_signing(await _row(row["id"]))
-        if row["auto_countersign"]:
-            await _sign_locked(row, party="holder", org_id=row["holder_org"], user_id=None, ip="",
-                               method="auto", expected_sha256=None)
+        if row["auto_countersign"] and row["status"] == ContractStatus.AWAITING_SIGNATURES.value:
+            signed = {s["party_role"] for s in await documents.signatures(row["document"])}
+            if "holder" not in signed:
+                await _sign_locked(row, party="holder", org_id=row["holder_org"], user_id=None, ip="",
+                                   method="auto", expected_sha256=None)
 
 
 async def _touch(contract_id: int) -> None:
@@ -118,6 +135,8 @@ async def _sign_locked(row: dict, *, party: str, org_id: int, user_id: int | Non
         await db.transition(PurchaseContract, row["id"], to=ContractStatus.SIGNED, action="contract.signed",
                             extra={PurchaseContract.signed_at: _now()}, audit_after={"sha256": signature["sha256"]})
         row = await _row(row["id"])
+        for callback in _signed_callbacks:
+            await callback(row["id"])
     return {"contract": row, "signature": signature}
 
 

@@ -123,6 +123,34 @@ async def test_holder_may_countersign_automatically(job_runtime):
     assert await Signature.count().where(Signature.document == c["document"]["id"]) == 2
 
 
+async def test_countersigning_still_happens_when_the_buyer_signed_first(job_runtime):
+    """The PDF is signable once rendered, before the job that countersigns runs: a quick buyer must not
+    leave the contract waiting for a holder signature that never comes (the checkout bench found it)."""
+    told: list[int] = []
+
+    async def tell(contract_id: int) -> None:
+        told.append(contract_id)
+
+    service.on_signed(tell)
+    try:
+        buyer, holder, c = await _drafted(job_runtime, auto=False)
+        await service.sign(contract_id=c["id"], party="buyer", org_id=buyer["id"], user_id=None)
+        # the state the race leaves: rendered, opened and signed by the buyer, countersign job still queued
+        await PurchaseContract.update({PurchaseContract.auto_countersign: True}).where(PurchaseContract.id == c["id"])
+        assert told == []
+        await service.on_document_rendered(document_id=c["document"]["id"])
+        done = await service.get_contract(contract_id=c["id"], org_id=None, roles=ADMIN)
+        assert done["status"] == "signed"
+        assert sorted((s["party_role"], s["method"]) for s in done["signatures"]) == [
+            ("buyer", "in_app"), ("holder", "auto")]
+        assert told == [c["id"]]  # the order side hears of the second signature at once, exactly once
+        await service.on_document_rendered(document_id=c["document"]["id"])  # delivered again: no change
+        assert await Signature.count().where(Signature.document == c["document"]["id"]) == 2
+        assert told == [c["id"]]
+    finally:
+        service._signed_callbacks.remove(tell)
+
+
 async def test_void_before_signing_and_signing_a_void_contract_is_refused(job_runtime):
     buyer, _holder, c = await _drafted(job_runtime)
     with pytest.raises(DomainError) as err:
