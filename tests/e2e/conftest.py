@@ -177,8 +177,9 @@ def suite_postgres_url() -> str:
     return url if url.startswith(("postgres://", "postgresql://")) else ""
 
 
-def _fresh_database(url: str, suffix: str) -> str:
-    """An empty database beside the suite's (never the suite's own, which every test empties): its URL."""
+def _database_beside(url: str, suffix: str, *, create: bool) -> str:
+    """(Re)create, or drop, a database beside the suite's (never the suite's own, which every test
+    empties); its URL."""
     import asyncio
 
     import asyncpg
@@ -186,15 +187,16 @@ def _fresh_database(url: str, suffix: str) -> str:
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_{suffix}"
 
-    async def make() -> None:
+    async def run() -> None:
         conn = await asyncpg.connect(url)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
 
-    asyncio.run(make())
+    asyncio.run(run())
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
@@ -209,9 +211,14 @@ def engine_server():
     _ENGINE_ENV.update(env)
     if pg:
         # PostgreSQL has no generated secret file: give the server one of its own
-        env.update({"MARKET_DATABASE_URL": _fresh_database(pg, "e2e"), "MARKET_SECRET_KEY": secrets.token_hex(24)})
+        env.update({"MARKET_DATABASE_URL": _database_beside(pg, "e2e", create=True),
+                    "MARKET_SECRET_KEY": secrets.token_hex(24)})
         _ENGINE_ENV.update(env)
-    yield from _serve("engine_server", env, tmp)
+    try:
+        yield from _serve("engine_server", env, tmp)
+    finally:
+        if pg:
+            _database_beside(pg, "e2e", create=False)
 
 
 @pytest.fixture(scope="session")

@@ -182,6 +182,10 @@ async def test_cancel_and_decline(client, job_runtime):
     await _as(client, m["buyer"])
     page = (await client.get(f"/orders/{second}")).text
     assert 'data-status="declined"' in page and "用途与数据的共享条件不符" in page
+    client.cookies.set("lang", "en")  # the same page in English; the holder's own words stay as written
+    page = (await client.get(f"/orders/{second}")).text
+    assert "Order progress" in page and "Declined" in page and "用途与数据的共享条件不符" in page
+    assert "订单进度" not in page
 
 
 async def test_pages_are_guarded(client, job_runtime):
