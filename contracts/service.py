@@ -221,6 +221,23 @@ async def contract_pdf(*, contract_id: int, org_id: int | None, roles: frozenset
     return f"数据产品购买合同-{row['number']}.pdf", data
 
 
+async def list_contracts(*, org_id: int | None, page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
+    """The contracts an organization is a party to (as buyer or holder), newest first, with the PDF digest."""
+    mine = (PurchaseContract.buyer_org == (org_id or 0)) | (PurchaseContract.holder_org == (org_id or 0))
+    rows = await (PurchaseContract.select(
+        PurchaseContract.id, PurchaseContract.number, PurchaseContract.status, PurchaseContract.buyer_org,
+        PurchaseContract.holder_org, PurchaseContract.total_fen, PurchaseContract.terms, PurchaseContract.created_at,
+        PurchaseContract.signed_at, PurchaseContract.document.sha256.as_alias("sha256"),
+    ).where(mine).order_by(PurchaseContract.id, ascending=False).limit(page_size).offset((page - 1) * page_size))
+    out = []
+    for row in rows:
+        terms = json.loads(row.pop("terms") or "{}")
+        out.append({**row, "buyer_name": terms.get("buyer", {}).get("name", ""),
+                    "holder_name": terms.get("holder", {}).get("name", ""),
+                    "title": terms.get("product", {}).get("title", ""), "sha256": row["sha256"] or None})
+    return out, await PurchaseContract.count().where(mine)
+
+
 async def find_by_document(document_id: int) -> dict | None:
     return await PurchaseContract.select().where(PurchaseContract.document == document_id).first()
 

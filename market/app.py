@@ -38,14 +38,15 @@ def _routers() -> list:
     from billing.disbursements.controllers import router as disbursements_router
     from billing.invoices.controllers import router as invoices_router
     from billing.orders.controllers import router as orders_router
+    from billing.orders.pages import router as order_pages_router
     from billing.payments.controllers import router as payments_router
     from contracts.controllers import router as contracts_router
     from listings.controllers import router as listings_router
     from market.controllers import router as market_router
     from operators.controllers import router as operators_router
 
-    return [market_router, listings_router, operators_router, contracts_router, billing_router, payments_router, invoices_router,
-            orders_router, disbursements_router]
+    return [market_router, listings_router, operators_router, contracts_router, billing_router, payments_router,
+            invoices_router, orders_router, order_pages_router, disbursements_router]
 
 
 def _home_panels() -> home.HomePanels:

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -183,18 +185,63 @@ def pre_csrf_token(request: Request) -> str:
 def page(request: Request, template: str, status_code: int = 200, **context) -> Template:
     principal = request.scope.get("user")
     csrf = principal.csrf_token if principal and request.scope.get("auth") == "session" else pre_csrf_token(request)
+    shown = read_flash(request)
     response = Template(template_name=template, status_code=status_code, context={
         "principal": principal,
         "locale": request.scope["state"].get("locale", "zh"),
         "csrf_token": csrf,
         "path": request.url.path,
         "query": request.url.query,
+        "flash": shown,
         **context,
     })
     new = request.scope["state"].get("new_pre_csrf")
     if new and not principal:
         response.set_cookie(PRE_CSRF_COOKIE, new, httponly=True, samesite="lax", path="/")
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+# ---- flash: one message carried across a form's redirect ----------------------------------
+# The message is stored untranslated (its Chinese msgid and params) and translated when shown, so it
+# reads in the language of the page that shows it. Signed: the text is a format string, and only the
+# server may choose it.
+
+FLASH_COOKIE = "flash"
+
+
+def _flash_mac(request: Request, payload: str) -> str:
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, payload.encode(), "sha256").hexdigest()[:32]
+
+
+def flash(request: Request, response: Response, message: str, *, level: str = "ok", code: str = "",
+          **params) -> Response:
+    """Show `message` (a msgid; params filled in when shown) on the next page this browser renders."""
+    payload = base64.urlsafe_b64encode(json.dumps(
+        {"level": level, "code": code, "message": message, "params": {k: str(v) for k, v in params.items()}},
+        ensure_ascii=False).encode()).decode()
+    response.set_cookie(FLASH_COOKIE, f"{payload}.{_flash_mac(request, payload)}", httponly=True,
+                        samesite="lax", path="/", max_age=120)
+    return response
+
+
+def flash_error(request: Request, response: Response, exc: DomainError) -> Response:
+    return flash(request, response, exc.message, level="error", code=exc.code, **(exc.params or {}))
+
+
+def read_flash(request: Request) -> dict | None:
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    payload, _, mac = raw.partition(".")
+    if not payload or not hmac.compare_digest(mac, _flash_mac(request, payload)):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        return {"level": "error" if data["level"] == "error" else "ok", "code": str(data.get("code", "")),
+                "message": gettext(str(data["message"]), **dict(data.get("params") or {}))}
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 # ---- errors ------------------------------------------------------------------------------

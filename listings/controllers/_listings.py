@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -221,26 +223,43 @@ api_routes = [api_create_listing, api_listing, api_add_plan, api_submit, api_app
 
 
 @get("/listings/{listing_id:int}", opt=PUBLIC, include_in_schema=False)
-async def listing_page(request: Request, listing_id: FromPath[int], purpose: FromQuery[str] = "industry") -> Response:
+async def listing_page(request: Request, listing_id: FromPath[int], purpose: FromQuery[str] = "industry",
+                       plan: FromQuery[str | None] = None) -> Response:
     data = await _visible(request, listing_id)
     view = listing_json(data)
     mine = request.user is not None and (data["listing"]["holder"] == request.user.org_id or _is_admin(request))
-    quotes = {}
+    vat_bps = request.app.state.settings.vat_bps
+    # the price of each plan for the chosen purpose, with VAT as an order freezes it (quantity 1)
+    quotes, taxed = {}, {}
     if purpose in pricing.PURPOSES:
-        for plan in data["plans"]:
+        for row in data["plans"]:
             try:
-                quotes[plan["id"]] = pricing.quote(pricing.spec_from_row(plan), purpose=purpose,
-                                                   cap_fen=data["cap_fen"]).amount
+                amount = pricing.quote(pricing.spec_from_row(row), purpose=purpose, cap_fen=data["cap_fen"])
             except DomainError:
-                quotes[plan["id"]] = None
+                quotes[row["id"]] = None
+                continue
+            quotes[row["id"]] = amount.amount
+            tax = amount.apply_bps(vat_bps)
+            taxed[row["id"]] = {"tax_fen": tax.amount, "total_fen": (amount + tax).amount}
     checklist = await service.review_checklist(listing_id) if mine else None
-    from listings.controllers._entitlements import TAKER_ROLES
+    # one order form for every plan, free or paid: buyers order through billing (POST /listings/{id}/order)
+    can_order = (request.user is not None and data["listing"]["status"] == "listed" and not mine
+                 and Role.BUYER in request.user.roles)
+    selected = next((p["id"] for p in data["plans"] if plan and str(p["id"]) == plan), None)
+    if selected is None:
+        selected = next((pid for pid, amount in quotes.items() if amount is not None),
+                        data["plans"][0]["id"] if data["plans"] else None)
+    return page(request, "listings/listing.html", listing=view, quotes=quotes, taxed=taxed, purpose=purpose,
+                purposes=pricing.PURPOSES, checklist=checklist, mine=mine, can_order=can_order,
+                selected_plan=selected, vat_pct=_percent(vat_bps),
+                # generated with the form: the same key twice (a double click) is one order
+                idempotency_key=secrets.token_urlsafe(18) if can_order else "",
+                vetted=data["listing"]["sharing_type"] != "unconditional" or data["listing"]["grade"] != "general")
 
-    can_claim = (request.user is not None and data["listing"]["status"] == "listed" and not mine
-                 and bool(request.user.roles & TAKER_ROLES))
-    return page(request, "listings/listing.html", listing=view, quotes=quotes, purpose=purpose,
-                purposes=pricing.PURPOSES, checklist=checklist, mine=mine, can_claim=can_claim,
-                zero_quotes=[pid for pid, amount in quotes.items() if amount == 0])
+
+def _percent(bps: int) -> str:
+    whole, rest = divmod(bps, 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".")
 
 
 @post("/listings/{listing_id:int}/objections", opt=AUTHENTICATED, include_in_schema=False)

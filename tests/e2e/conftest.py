@@ -7,6 +7,7 @@ Every test under tests/e2e is marked `e2e`.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import pytest_asyncio
@@ -37,16 +39,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-_SERVER_LOGS: list[Path] = []  # stdout/stderr files of the running `market serve`, shown when a test fails
+# stdout/stderr files of each running `market serve`, by its fixture's name, shown when a test using it fails
+_SERVER_LOGS: dict[str, list[Path]] = {}
 _SERVER_ENV: dict[str, str] = {}  # the environment `market serve` runs with (see live_env)
+_ENGINE_ENV: dict[str, str] = {}  # the same for engine_server (see engine_env)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.failed and _SERVER_LOGS and "live_server" in getattr(item, "fixturenames", ()):
-        for path in _SERVER_LOGS:
+    used = [name for name in getattr(item, "fixturenames", ()) if name in _SERVER_LOGS]
+    if report.failed and used:
+        for path in _SERVER_LOGS[used[0]]:
             try:
                 text = path.read_text(errors="replace")
             except OSError:
@@ -106,16 +111,11 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """`market demo` then `market serve` on a free loopback port; yields the base URL."""
-    tmp = Path(tempfile.mkdtemp(prefix="market-e2e-"))
-    port = _free_port()
-    env = _server_env(tmp / "var", port)
-    _SERVER_ENV.clear()
-    _SERVER_ENV.update(env)
+def _serve(name: str, env: dict[str, str], tmp: Path):
+    """`market demo` then `market serve` in `env`; yields the base URL, stops the server after."""
+    port = int(env["MARKET_PORT"])
     cli = _market_cli()
-    demo = subprocess.run([*cli, "demo"], cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
+    demo = subprocess.run([*cli, "demo"], cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
     if demo.returncode != 0:
         pytest.fail(f"`market demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
 
@@ -124,7 +124,7 @@ def live_server():
         proc = subprocess.Popen([*cli, "serve"], cwd=tmp, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
-    _SERVER_LOGS[:] = [out_path, err_path]
+    _SERVER_LOGS[name] = [out_path, err_path]
 
     def logs() -> str:
         return (f"--- stdout ---\n{out_path.read_text(errors='replace')}\n"
@@ -157,8 +157,74 @@ def live_server():
         yield base_url
     finally:
         stop()
-        _SERVER_LOGS.clear()
+        _SERVER_LOGS.pop(name, None)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`market demo` then `market serve` on a free loopback port; yields the base URL."""
+    tmp = Path(tempfile.mkdtemp(prefix="market-e2e-"))
+    env = _server_env(tmp / "var", _free_port())
+    _SERVER_ENV.clear()
+    _SERVER_ENV.update(env)
+    yield from _serve("live_server", env, tmp)
+
+
+def suite_postgres_url() -> str:
+    """The PostgreSQL database the suite runs on (`make test`'s second pass), or '' on SQLite."""
+    url = os.environ.get("MARKET_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else ""
+
+
+def _database_beside(url: str, suffix: str, *, create: bool) -> str:
+    """(Re)create, or drop, a database beside the suite's (never the suite's own, which every test
+    empties); its URL."""
+    import asyncio
+
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def engine_server():
+    """Like live_server, on the database engine the suite runs on: in the PostgreSQL pass the server and
+    its demo use a fresh PostgreSQL database of their own (jobs in-process); on SQLite, its own file."""
+    tmp = Path(tempfile.mkdtemp(prefix="market-e2e-pg-"))
+    env = _server_env(tmp / "var", _free_port())
+    pg = suite_postgres_url()
+    _ENGINE_ENV.clear()
+    _ENGINE_ENV.update(env)
+    if pg:
+        # PostgreSQL has no generated secret file: give the server one of its own
+        env.update({"MARKET_DATABASE_URL": _database_beside(pg, "e2e", create=True),
+                    "MARKET_SECRET_KEY": secrets.token_hex(24)})
+        _ENGINE_ENV.update(env)
+    try:
+        yield from _serve("engine_server", env, tmp)
+    finally:
+        if pg:
+            _database_beside(pg, "e2e", create=False)
+
+
+@pytest.fixture(scope="session")
+def engine_env(engine_server) -> dict[str, str]:
+    """The environment of the running engine_server, for a script that seeds what no page can."""
+    return dict(_ENGINE_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -231,7 +231,7 @@ async def test_pages_claim_list_and_approve(client, job_runtime):
     buyer = await make_user(["buyer"])
     csrf = await login(client, buyer)
     page = await client.get(f"/listings/{listing['id']}?purpose=industry")
-    assert 'data-testid="claim-form"' in page.text
+    assert 'data-testid="order-form"' in page.text  # one order form for every plan (billing)
     resp = await client.post(f"/listings/{listing['id']}/claim", follow_redirects=False,
                              data={"_csrf": csrf, "plan_id": str(plans[0]["id"]), "purpose": "industry",
                                    "purpose_note": "用于门店选址模型"})
