@@ -114,7 +114,8 @@ async def resolve_line(*, line_id: int, note: str, resolved_by: str, record_for:
         raise DomainError("statement.note_required", "请填写处理说明")
     if outcome is not None:
         if outcome not in OUTCOMES:
-            raise DomainError("statement.outcome_invalid", "处理方式只能是 match（计入订单收款）、returned（已退回）或 ignored（无需处理）")
+            raise DomainError("statement.outcome_invalid",
+                              "处理方式只能是 match（计入订单收款）、returned（已退回）或 ignored（无需处理）")
         if (outcome == "match") != bool(record_for):
             raise DomainError("statement.outcome_order", "计入订单收款时须指明订单，退回或无需处理时不能指明订单")
         note = f"{OUTCOMES[outcome]}：{note}"
@@ -133,5 +134,8 @@ async def resolve_line(*, line_id: int, note: str, resolved_by: str, record_for:
                 amount_fen=line["amount_fen"], recorded_by=resolved_by, statement_line_id=line_id)
             extra.update({StatementLine.payment_id: payment["id"], StatementLine.order_ref: payment["order_ref"]})
             audit_after["payment_id"] = payment["id"]
-        return await db.transition(StatementLine, line_id, to=LineStatus.RESOLVED, action="statement_line.resolved",
-                                   extra=extra, audit_after=audit_after)
+        await db.transition(StatementLine, line_id, to=LineStatus.RESOLVED, action="statement_line.resolved",
+                            extra=extra, audit_after=audit_after)
+        # transition() answers the row as it was read, with only its status changed: read the note, the
+        # payment and the order written with it
+        return await StatementLine.select().where(StatementLine.id == line_id).first()
