@@ -8,7 +8,7 @@ import json
 from typing import Annotated
 
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from litestar.response import Redirect
 
 from billing import orders, statements
@@ -30,6 +30,12 @@ from market.tables import Role
 from market.web import PageNo, PageSize, page, page_params, paginated, roles
 
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
+
+# Described, not validated by Litestar: the service refuses any other shape with its own code
+# (statement.month_invalid, 400), the same answer the page's form gets.
+Month = Annotated[str, Parameter(description="An accounting month, YYYY-MM (China time), e.g. 2026-12",
+                                 schema_extra={"pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$", "min_length": 7,
+                                               "max_length": 7})]
 
 
 def _org(request: Request) -> int:
@@ -83,7 +89,7 @@ async def decline_form(request: Request, order_id: FromPath[int]) -> Response:
 
 
 @post("/sales/statements/{month:str}/pdf", opt=HOLDERS, include_in_schema=False)
-async def statement_pdf_form(request: Request, month: FromPath[str]) -> Response:
+async def statement_pdf_form(request: Request, month: Month) -> Response:
     await statements.request_pdf(holder_org_id=_org(request), month=month)
     return Redirect(f"/sales?month={month}#statement")
 
@@ -124,13 +130,13 @@ async def api_payouts(request: Request) -> list[PayoutReceivedOut]:
 
 @get("/statements/{month:str}", opt=HOLDERS,
      summary="The holder's statement of a month (YYYY-MM): opening, every movement, totals, closing")
-async def api_statement(request: Request, month: FromPath[str]) -> StatementOut:
+async def api_statement(request: Request, month: Month) -> StatementOut:
     return statement_out(await statements.statement(holder_org_id=_org(request), month=month))
 
 
 @get("/statements/{month:str}/csv", opt=HOLDERS, media_type="text/csv",
      summary="The holder's statement of a month as CSV (UTF-8 with BOM; amounts in 元)")
-async def api_statement_csv(request: Request, month: FromPath[str]) -> Response:
+async def api_statement_csv(request: Request, month: Month) -> Response:
     s = await statements.statement(holder_org_id=_org(request), month=month)
     return Response(statements.to_csv(s), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": content_disposition(f"对账单-{month}.csv", "attachment"),
@@ -139,14 +145,14 @@ async def api_statement_csv(request: Request, month: FromPath[str]) -> Response:
 
 @post("/statements/{month:str}/pdf", opt=HOLDERS, status_code=202,
       summary="Issue the month's statement as a PDF (rendered by a job; the same figures return the same document)")
-async def api_statement_pdf_request(request: Request, month: FromPath[str]) -> StatementPdfOut:
+async def api_statement_pdf_request(request: Request, month: Month) -> StatementPdfOut:
     doc = await statements.request_pdf(holder_org_id=_org(request), month=month)
     return StatementPdfOut(document_id=doc["id"], month=month, status=doc["status"], sha256=doc["sha256"] or "")
 
 
 @get("/statements/{month:str}/pdf", opt={**HOLDERS, "error_statuses": ("409",)}, media_type=documents.PDF_CONTENT_TYPE,
      summary="The latest statement PDF issued for the month (404 before one was issued, 409 while rendering)")
-async def api_statement_pdf(request: Request, month: FromPath[str]) -> Response:
+async def api_statement_pdf(request: Request, month: Month) -> Response:
     filename, data = await statements.statement_pdf(holder_org_id=_org(request), month=month)
     return Response(data, media_type=documents.PDF_CONTENT_TYPE,
                     headers={"Content-Disposition": content_disposition(filename, "inline"),
