@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar import Router, get
 
 from billing import fund
+from billing.finance.controllers import router as finance_router
+from billing.sales.controllers import router as sales_router
 from billing.schemas import FundMonthOut, FundOut, FundTierOut
 from market.web import PUBLIC
 
@@ -20,4 +22,5 @@ async def api_fund() -> FundOut:
 
 api_router = Router(path="/api/v1", route_handlers=[api_fund], tags=["governance fund"])
 
-router = Router(path="/", route_handlers=[api_router])
+# the holder's 销售 and platform finance's 财务 ride on billing's router, so the composition root need not know them
+router = Router(path="/", route_handlers=[api_router, sales_router, finance_router])

@@ -16,6 +16,7 @@ from billing.payments import _receipts, _reference, _statement
 from billing.payments.tables import LineStatus, PaymentRequest, Provider, RequestStatus, StatementImport, StatementLine
 from market import audit, db
 from market.errors import Conflict, DomainError, NotFound
+from market.i18n import N_
 
 OPEN_STATUSES = (LineStatus.PARTIAL, LineStatus.OVER, LineStatus.UNMATCHED)
 
@@ -94,12 +95,30 @@ async def list_lines(*, status: str | None = None, page: int = 1, page_size: int
     return rows, await StatementLine.count().where(cond)
 
 
-async def resolve_line(*, line_id: int, note: str, resolved_by: str, record_for: str | None = None) -> dict:
+# How a person settled a line. "match" records the line's money for an order; the others move no
+# money through the ledger (an unmatched line was never posted), they only say what became of it.
+OUTCOMES = {
+    "match": N_("计入订单收款"),  # the money is this order's payment
+    "returned": N_("已退回付款方"),  # the bank sent it back to the payer
+    "ignored": N_("无需处理"),  # not a customer's payment (interest, a test transfer …)
+}
+
+
+async def resolve_line(*, line_id: int, note: str, resolved_by: str, record_for: str | None = None,
+                       outcome: str | None = None) -> dict:
     """A person settles a line that did not match, saying how; with `record_for` (an order reference)
-    the line's money is also recorded as a receipt for that order, in the same transaction."""
+    the line's money is also recorded as a receipt for that order, in the same transaction. `outcome`
+    (match, returned, ignored) names what was done: it heads the stored note and goes into the audit."""
     note = (note or "").strip()
     if len(note) < 2:
         raise DomainError("statement.note_required", "请填写处理说明")
+    if outcome is not None:
+        if outcome not in OUTCOMES:
+            raise DomainError("statement.outcome_invalid",
+                              "处理方式只能是 match（计入订单收款）、returned（已退回）或 ignored（无需处理）")
+        if (outcome == "match") != bool(record_for):
+            raise DomainError("statement.outcome_order", "计入订单收款时须指明订单，退回或无需处理时不能指明订单")
+        note = f"{OUTCOMES[outcome]}：{note}"
     async with db.atomic():
         line = await StatementLine.select().where(StatementLine.id == line_id).first()
         if line is None:
@@ -108,12 +127,15 @@ async def resolve_line(*, line_id: int, note: str, resolved_by: str, record_for:
             raise Conflict("statement.line_closed", "该记录已处理，无需再次处理")
         extra = {StatementLine.resolution_note: note[:2000], StatementLine.resolved_by: resolved_by[:200],
                  StatementLine.resolved_at: datetime.now(timezone.utc)}
-        audit_after = {"note": note[:2000]}
+        audit_after = {"note": note[:2000], **({"outcome": outcome} if outcome else {})}
         if record_for:
             payment = await _receipts.record_payment(
                 order_ref=record_for.strip(), provider=Provider.BANK_TRANSFER, reference=f"line:{line['fingerprint']}",
                 amount_fen=line["amount_fen"], recorded_by=resolved_by, statement_line_id=line_id)
             extra.update({StatementLine.payment_id: payment["id"], StatementLine.order_ref: payment["order_ref"]})
             audit_after["payment_id"] = payment["id"]
-        return await db.transition(StatementLine, line_id, to=LineStatus.RESOLVED, action="statement_line.resolved",
-                                   extra=extra, audit_after=audit_after)
+        await db.transition(StatementLine, line_id, to=LineStatus.RESOLVED, action="statement_line.resolved",
+                            extra=extra, audit_after=audit_after)
+        # transition() answers the row as it was read, with only its status changed: read the note, the
+        # payment and the order written with it
+        return await StatementLine.select().where(StatementLine.id == line_id).first()
