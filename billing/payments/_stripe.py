@@ -55,11 +55,9 @@ async def retrieve_intent(settings: Settings, intent_id: str) -> dict:
     return await _call(client(settings).v1.payment_intents.retrieve, intent_id)
 
 
-async def confirm_intent(settings: Settings, intent_id: str, *, payment_method: str | None = None) -> dict:
-    """Confirm with the payment method given at creation, or `payment_method` (the browser does this with
-    Stripe.js; tests and demos confirm server-side)."""
-    params = {"payment_method": payment_method} if payment_method else None
-    return await _call(client(settings).v1.payment_intents.confirm, intent_id, params=params)
+async def confirm_intent(settings: Settings, intent_id: str) -> dict:
+    """Confirm with the payment method given at creation (the browser does this with Stripe.js)."""
+    return await _call(client(settings).v1.payment_intents.confirm, intent_id)
 
 
 async def refund(settings: Settings, *, intent_id: str, amount_fen: int, idempotency_key: str) -> dict:
