@@ -36,6 +36,7 @@ from market.money import Money
 from market.tables import Organization
 
 __all__ = ["Posted", "post", "balance", "ensure_account", "payable_code", "record_payment", "release", "refund",
+           "check_refund",
            "payout", "disburse_fund", "held_in_escrow", "check", "CheckReport"]
 
 # accounting periods are months in China time, whatever the server's zone
@@ -287,6 +288,46 @@ async def release(*, order_ref: str, holder_org_id: int, amount_fen: int, tax_fe
                                   "commission_fen": s.commission.amount})
 
 
+def _refund_overdraft(order_ref: str, amount_fen: int) -> DomainError:
+    return DomainError("ledger.refund_overdraft",
+                       "订单 {ref} 的款项已部分支付给持有方或拨付自治理基金，无法按比例冲回 {amount}；"
+                       "请先向持有方追回已支付的款项，再办理退款", ref=order_ref, amount=_yuan(amount_fen))
+
+
+async def _refund_lines(order_ref: str, amount_fen: int) -> tuple[list, dict | None, int]:
+    """(postings, the order's release or None, what comes from escrow) of a refund, or the refusal."""
+    from_escrow = min(amount_fen, max(await held_in_escrow(reference=order_ref), 0))
+    rest = amount_fen - from_escrow
+    released = await _release_of(order_ref)
+    legs = await _unreversed_legs(released) if released else {}
+    if rest > sum(legs.values()):
+        raise DomainError("ledger.refund_exceeds_paid", "退款金额 {amount} 超过订单 {ref} 可退金额 {refundable}",
+                          amount=_yuan(amount_fen), ref=order_ref,
+                          refundable=_yuan(from_escrow + sum(legs.values())))
+    lines = [(ESCROW, from_escrow), (BANK, -amount_fen)]
+    if rest:
+        codes = sorted(legs)
+        parts = Money(rest).allocate([legs[c] for c in codes])
+        lines += [(code, part.amount) for code, part in zip(codes, parts)]
+    return lines, released, from_escrow
+
+
+async def check_refund(*, order_ref: str, amount_fen: int) -> None:
+    """Refuse, before anything is written anywhere, a refund the ledger could not post: more than the
+    order holds, or a reversal of a share already paid out (the holder's payable or the fund would go
+    below zero). Callers that move money elsewhere first (a Stripe refund) ask this beforehand."""
+    _text(order_ref, "order_ref", 100)
+    _positive(amount_fen, "amount_fen")
+    lines, _, from_escrow = await _refund_lines(order_ref, amount_fen)
+    net = _net_lines(lines)
+    known = {a["code"]: a for a in await Account.select().where(Account.code.is_in(sorted(net)))}
+    for code, amount in net.items():
+        acc_kind, _, _ = chart.spec(code)
+        kept = known[code]["balance_fen"] if code in known else 0
+        if chart.guarded(acc_kind) and chart.normal_sign(acc_kind) * (kept + amount) < 0:
+            raise _refund_overdraft(order_ref, amount_fen - from_escrow)
+
+
 async def refund(*, order_ref: str, amount_fen: int, idempotency_key: str | None = None) -> Posted:
     """Money back to the buyer: first from what escrow still holds for the order, the rest by reversing
     its release leg by leg in proportion to what stands of each (Money.allocate: no 分 made or lost).
@@ -300,26 +341,12 @@ async def refund(*, order_ref: str, amount_fen: int, idempotency_key: str | None
         done = await _replayed(idempotency_key=key, kind=TxnKind.REFUND, reference=order_ref, request=request)
         if done:
             return done
-        from_escrow = min(amount_fen, max(await held_in_escrow(reference=order_ref), 0))
-        rest = amount_fen - from_escrow
-        released = await _release_of(order_ref)
-        legs = await _unreversed_legs(released) if released else {}
-        if rest > sum(legs.values()):
-            raise DomainError("ledger.refund_exceeds_paid", "退款金额 {amount} 超过订单 {ref} 可退金额 {refundable}",
-                              amount=_yuan(amount_fen), ref=order_ref,
-                              refundable=_yuan(from_escrow + sum(legs.values())))
-        lines = [(ESCROW, from_escrow), (BANK, -amount_fen)]
-        if rest:
-            codes = sorted(legs)
-            parts = Money(rest).allocate([legs[c] for c in codes])
-            lines += [(code, part.amount) for code, part in zip(codes, parts)]
+        lines, released, from_escrow = await _refund_lines(order_ref, amount_fen)
         return await _write(
             kind=TxnKind.REFUND, reference=order_ref, idempotency_key=key, net=_net_lines(lines), request=request,
             tier=released["tier"] if released else None, holder_org_id=released["holder"] if released else None,
-            meta={"from_escrow_fen": from_escrow, "reversed_fen": rest},
-            overdraft_error=DomainError("ledger.refund_overdraft",
-                                        "订单 {ref} 的款项已部分支付给持有方或拨付自治理基金，无法按比例冲回 {amount}",
-                                        ref=order_ref, amount=_yuan(rest)))
+            meta={"from_escrow_fen": from_escrow, "reversed_fen": amount_fen - from_escrow},
+            overdraft_error=_refund_overdraft(order_ref, amount_fen - from_escrow))
 
 
 async def payout(*, holder_org_id: int, amount_fen: int, idempotency_key: str | None = None,

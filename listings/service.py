@@ -56,18 +56,18 @@ from listings.publication.service import (  # noqa: F401
 from listings.assets.encoding import choose_encoding  # noqa: F401,E402
 from listings.catalogue.confirm import confirm_and_submit, suggestion, update_catalogue  # noqa: F401,E402
 from listings.entitlements.service import (  # noqa: F401,E402
-    claim,
-    decide,
+    MULTIPLE_KINDS,
+    check_quantity,
     deliver_version,
     expire_due,
     grant,
     needs_approval,
     open_download,
     reaches,
-    requests_of_holder,
     revoke,
     trace,
 )
 from listings.entitlements.service import detail as entitlement_detail  # noqa: F401,E402
 from listings.entitlements.service import of_buyer as entitlements_of_buyer  # noqa: F401,E402
+from listings.entitlements.service import of_holder as entitlements_of_holder  # noqa: F401,E402
 from listings.home.todo import buyer_todo, caps_todo, holder_todo, review_todo  # noqa: F401,E402

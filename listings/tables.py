@@ -269,8 +269,12 @@ class Entitlement(Table, tablename="entitlement"):
     kind = Varchar(length=20, choices=PlanKind)  # copied from the plan
     purpose = Varchar(length=30)  # pricing.PURPOSES
     purpose_note = Text(default="")  # what the buyer will use the data for, in its own words
-    amount_fen = BigInt(default=0)  # what the buyer pays (0 for a claim)
-    source = Varchar(length=20, default="claim")  # claim (free) / order (billing)
+    amount_fen = BigInt(default=0)  # what the buyer pays (0 for a claim or a free order)
+    # how many of the plan's unit the order bought: periods of a subscription, packs of calls
+    quantity = Integer(default=1)
+    calls = BigInt(default=0)  # the call quota bought (the plan's calls × quantity); 0 when the plan has none
+    # claim: a free claim made before free data was ordered too (kept, still honoured); order: billing
+    source = Varchar(length=20, default="claim")
     source_ref = Varchar(length=60, default="")  # the order's number when source is order
     status = Varchar(length=20, choices=EntitlementStatus, default=EntitlementStatus.PENDING.value, index=True)
     revision_access = Varchar(length=20, choices=RevisionAccess, default=RevisionAccess.ALL.value)

@@ -37,6 +37,7 @@ class Settings:
     s3_region: str = "us-east-1"
     stripe_api_key: str = ""  # empty: payments by bank transfer only
     stripe_webhook_secret: str = ""
+    stripe_publishable_key: str = ""  # pk_…: handed to the buyer's browser with a PaymentIntent (Stripe.js)
     stripe_api_base: str = ""  # set to a localstripe URL in tests
     # the platform's collection account, printed on invoices for bank transfers (demo values by default)
     collection_account_name: str = "杭州数据交易所有限公司"

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from factories import make_listing, make_user
+from order_steps import buy
 from market import identity
 from market.context import Actor, acting_as
 from market.tables import Role
@@ -63,9 +64,16 @@ async def _world(job_runtime) -> dict:
     data = await make_listing(holder, job_runtime, delivery="file",
                               plans=[pricing.PlanSpec(kind="free", name="免费下载")])
     listing, plan = data["listing"], data["plans"][0]
+    from litestar.testing import AsyncTestClient
+
+    from market import runtime
+    from market.app import create_app
+
+    async with AsyncTestClient(app=create_app(runtime.settings(), manage_db=False),
+                               base_url="http://127.0.0.1") as client:
+        order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                          plan_id=plan["id"], finance=users["admin"])
     with acting_as(Actor(user_id=buyer["id"], org_id=buyer["org"]["id"], label=buyer["email"])):
-        entitlement = await service.claim(listing_id=listing["id"], plan_id=plan["id"], purpose="industry",
-                                          purpose_note="区域人口分析", org_id=buyer["org"]["id"], user_id=buyer["id"])
         demand = await service.post_demand(org_id=buyer["org"]["id"], user_id=buyer["id"], title="区县常住人口数据")
     keys = {}
     for role, user in users.items():
@@ -73,7 +81,8 @@ async def _world(job_runtime) -> dict:
             key, secret = await identity.create_api_key(user_id=user["id"], organization_id=user["org"]["id"],
                                                         name="fuzz")
         keys[role] = (key["id"], secret)
-    ids = {"asset_id": listing["asset"], "listing_id": listing["id"], "entitlement_id": entitlement["id"],
+    ids = {"asset_id": listing["asset"], "listing_id": listing["id"], "entitlement_id": order["entitlement_id"],
+           "order_id": order["id"],
            "demand_id": demand["demand"]["id"], "number": 1, "org_id": holder["org"]["id"]}
     return {"users": users, "keys": keys, "ids": ids, "plan_id": plan["id"]}
 

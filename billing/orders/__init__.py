@@ -1,7 +1,8 @@
 """Orders: a buyer orders a plan of a listing for a purpose; sign, pay, receive, accept.
 
   create_order → awaiting_approval (approve / decline by the holder) → awaiting_signature (sign, both)
-  → awaiting_payment (record_receipt, Stripe, statements: payments' callback) → paid → delivered
+  → awaiting_payment (record_receipt, card_payment + Stripe's webhook, statements: payments' callback)
+  → paid → delivered
   (entitlement granted) → completed (confirm, or the acceptance window: release_due); dispute /
   resolve_dispute, refund, cancel, expire_due. A zero price skips payment, never the contract.
 
@@ -13,7 +14,7 @@ from billing import payments as _payments
 from billing.orders import _invoicing
 from billing.orders._common import OVERSEERS, order_id_of, ref
 from billing.orders._create import approve, contract_terms, create_order, decline
-from billing.orders._flow import advance_signed, deliver, on_payment_recorded, record_receipt, sign
+from billing.orders._flow import advance_signed, card_payment, deliver, on_payment_recorded, record_receipt, sign
 from billing.orders._invoicing import invoice_pdf
 from billing.orders._reads import contract_pdf, detail, get_order, invoice_of, list_orders, set_invoice_reader, summary
 from billing.orders._settle import (
@@ -39,9 +40,9 @@ def install() -> None:
 
 
 __all__ = [
-    "OVERSEERS", "WAITING", "Order", "OrderStatus", "advance_signed", "approve", "cancel", "confirm", "contract_pdf",
-    "contract_terms", "create_order", "decline", "deliver", "detail", "dispute", "expire_due", "get_order",
-    "install", "invoice_of", "invoice_pdf", "list_orders", "on_payment_recorded", "on_refund_recorded", "order_id_of",
-    "record_receipt", "ref", "refund", "refundable_fen", "release_due", "release_split", "resolve_dispute",
-    "set_invoice_reader", "sign", "summary",
+    "OVERSEERS", "WAITING", "Order", "OrderStatus", "advance_signed", "approve", "cancel", "card_payment", "confirm",
+    "contract_pdf", "contract_terms", "create_order", "decline", "deliver", "detail", "dispute", "expire_due",
+    "get_order", "install", "invoice_of", "invoice_pdf", "list_orders", "on_payment_recorded", "on_refund_recorded",
+    "order_id_of", "record_receipt", "ref", "refund", "refundable_fen", "release_due", "release_split",
+    "resolve_dispute", "set_invoice_reader", "sign", "summary",
 ]

@@ -82,18 +82,6 @@ async def _listing_and_plan(listing_id: int, plan_id: int, buyer_org_id: int) ->
     return {**listing, "grade": grade}, plan
 
 
-def _quantity(quantity, plan: dict) -> int:
-    if quantity is None:
-        return 1
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise DomainError("order.quantity_invalid", "购买数量必须是正整数")
-    if quantity != 1:
-        # an entitlement carries one plan term (one period, one pack): more than one would be charged
-        # and not delivered, so it is refused until entitlements can carry a quantity
-        raise DomainError("order.quantity_unsupported", "该方案每笔订单只能购买 1 份，需要更多请分别下单")
-    return quantity
-
-
 def _plan_terms(plan: dict) -> dict:
     return {"name": plan["name"], "kind": plan["kind"], "months": plan["months"], "calls": plan["calls"],
             "price_fen": plan["price_fen"], "unit_fen": plan["unit_fen"], "billing_unit": plan["billing_unit"],
@@ -122,7 +110,7 @@ async def create_order(*, listing_id: int, plan_id: int, purpose: str, purpose_n
     if len(note) > MAX_NOTE:
         raise DomainError("order.note_too_long", "用途说明不能超过 {n} 个字", n=MAX_NOTE)
     listing, plan = await _listing_and_plan(listing_id, plan_id, buyer_org_id)
-    qty = _quantity(quantity, plan)
+    qty = listings_service.check_quantity(plan, quantity)  # the rule the entitlement applies when granted
     unit = await listings_service.quote(listing_id=listing_id, plan_id=plan_id, purpose=purpose)  # cap enforced
     cap = await listings_service.current_cap(listing_id) if listing["public_data"] else None
     settings = runtime.settings()
@@ -168,6 +156,10 @@ async def create_order(*, listing_id: int, plan_id: int, purpose: str, purpose_n
         return await _common.get(order_id), True
 
 
+# what one of the quantity is, as the contract prints it
+_UNITS = {"subscription": "期", "call_pack": "包"}
+
+
 def contract_terms(order: dict) -> dict:
     """The order's frozen terms as the purchase contract prints them."""
     parties = json.loads(order["parties"])
@@ -175,8 +167,8 @@ def contract_terms(order: dict) -> dict:
     settings = runtime.settings()
     start = _common.now().date()
     if plan["kind"] == "subscription" and plan["months"]:
-        # calendar months, clamped to the month's end, as the entitlement counts its term
-        month = start.month - 1 + plan["months"]
+        # calendar months, clamped to the month's end, as the entitlement counts its term: every period bought
+        month = start.month - 1 + plan["months"] * order["quantity"]
         year, month = start.year + month // 12, month % 12 + 1
         end = start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
         term = {"start": start.isoformat(), "end": end.isoformat()}
@@ -189,7 +181,7 @@ def contract_terms(order: dict) -> dict:
                     "registration_code": order["registration_code"] or "—", "version": f"v{order['data_version']}",
                     "tier": order["tier"], "delivery_mode": order["delivery_mode"], "plan_name": plan["name"]},
         "purpose": order["purpose"], "purpose_note": order["purpose_note"], "term": term,
-        "quantity": order["quantity"], "unit": "份",
+        "quantity": order["quantity"], "unit": _UNITS.get(plan["kind"], "份"),
         "price": {"amount_fen": order["amount_fen"], "tax_fen": order["tax_fen"], "total_fen": order["total_fen"],
                   "tax_rate_bps": order["tax_rate_bps"]},
         "revision_access": plan["revision_access"] if plan["revision_access"] in ("all", "from_start") else "all",

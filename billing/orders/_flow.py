@@ -14,10 +14,11 @@ from billing import payments
 from billing.orders import _common, _invoicing
 from billing.orders.tables import Order, OrderStatus
 from billing.payments import PaymentRecorded
+from billing.payments.tables import Payment
 from contracts import service as contracts_service
 from contracts.tables import ContractStatus, PurchaseContract
 from listings import service as listings_service
-from market import db, notifications
+from market import db, notifications, runtime
 from market.errors import Conflict, DomainError
 
 
@@ -70,7 +71,7 @@ async def deliver(order_id: int) -> dict:
     entitlement = await listings_service.grant(
         listing_id=order["listing"], plan_id=order["plan"], buyer_org_id=order["buyer_org"],
         user_id=order["buyer_user"], purpose=order["purpose"], purpose_note=order["purpose_note"],
-        amount_fen=order["amount_fen"], source_ref=_common.ref(order_id))
+        amount_fen=order["amount_fen"], source_ref=_common.ref(order_id), quantity=order["quantity"])
     row = await db.transition(Order, order_id, to=OrderStatus.DELIVERED, action="order.delivered",
                               extra={Order.entitlement: entitlement["id"], Order.delivered_at: _common.now()},
                               audit_after={"entitlement": entitlement["id"]})
@@ -96,14 +97,50 @@ async def on_payment_recorded(event: PaymentRecorded) -> None:
         await deliver(order_id)
 
 
-async def record_receipt(*, order_id: int, amount_fen: int, reference: str, recorded_by: str) -> dict:
-    """Platform finance records a bank transfer for the order (the payment callback does the rest)."""
-    order = await _common.get(order_id)
-    if order["status"] != OrderStatus.AWAITING_PAYMENT.value:
-        if order["paid_at"] is not None:
-            raise Conflict("payment.already_paid", "该订单已付款")
-        raise Conflict("order.not_awaiting_payment", "该订单当前不在待付款状态，不能登记收款")
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise DomainError("payment.amount_invalid", "收款金额必须大于 0")
-    return await payments.record_receipt(order_ref=_common.ref(order_id), amount_fen=amount_fen,
-                                         reference=reference, recorded_by=recorded_by)
+async def record_receipt(*, order_id: int, amount_fen: int, reference: str, recorded_by: str,
+                         idempotency_key: str | None = None) -> dict:
+    """Platform finance records a bank transfer for the order (the payment callback does the rest).
+    The same Idempotency-Key returns the payment recorded the first time, recording nothing more."""
+    order_ref = _common.ref(order_id)
+
+    async def run() -> dict:
+        order = await _common.get(order_id)
+        if order["status"] != OrderStatus.AWAITING_PAYMENT.value:
+            if order["paid_at"] is not None:
+                raise Conflict("payment.already_paid", "该订单已付款")
+            raise Conflict("order.not_awaiting_payment", "该订单当前不在待付款状态，不能登记收款")
+        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+            raise DomainError("payment.amount_invalid", "收款金额必须大于 0")
+        row = await payments.record_receipt(order_ref=order_ref, amount_fen=amount_fen, reference=reference,
+                                            recorded_by=recorded_by)
+        return {"payment_id": row["id"]}
+
+    # the same operation and request as payments' own receipt route: a key is one receipt either way
+    result, _ = await payments.once(
+        operation="receipt", org_id=None, key=idempotency_key,
+        request=payments.receipt_request(order_ref=order_ref, amount_fen=amount_fen, reference=reference), run=run)
+    return await Payment.select().where(Payment.id == result["payment_id"]).first()
+
+
+async def card_payment(*, order_id: int, org_id: int, idempotency_key: str | None = None) -> dict:
+    """The buyer pays the order by card: its Stripe PaymentIntent in CNY for what is due (created once,
+    the same one again while it can be paid). Stripe's webhook then records the payment, which moves
+    the order on like any other payment."""
+    settings = runtime.settings()
+
+    async def run() -> dict:
+        order = await _common.as_buyer(order_id, org_id)
+        if order["status"] != OrderStatus.AWAITING_PAYMENT.value:
+            if order["paid_at"] is not None:
+                raise Conflict("payment.already_paid", "该订单已付款")
+            raise Conflict("order.not_awaiting_payment", "该订单当前不在待付款状态，不能付款")
+        if settings.payments_provider != payments.Provider.STRIPE.value:
+            raise DomainError("payment.stripe_disabled", "本平台未启用银行卡支付，请使用对公转账", status_code=404)
+        started = await payments.start_payment(order_ref=_common.ref(order_id),
+                                               provider_name=payments.Provider.STRIPE.value)
+        return {"payment_intent_id": started["intent_id"], "client_secret": started["client_secret"],
+                "amount_fen": started["amount_fen"]}
+
+    result, _ = await payments.once(operation="payment_intent", org_id=org_id, key=idempotency_key,
+                                    request={"order": order_id}, run=run)
+    return {**result, "publishable_key": settings.stripe_publishable_key}

@@ -112,8 +112,22 @@ async def refundable_fen(order_id: int) -> int:
     return sum(p["amount_fen"] - p["refunded_fen"] for p in await payments.payments_for(_common.ref(order_id)))
 
 
-async def refund(*, order_id: int, amount_fen: int, reason: str, recorded_by: str) -> dict:
-    """Pay back part or all of what the buyer paid (platform finance); all of it ends the order."""
+async def refund(*, order_id: int, amount_fen: int, reason: str, recorded_by: str,
+                 idempotency_key: str | None = None) -> dict:
+    """Pay back part or all of what the buyer paid (platform finance); all of it ends the order. The same
+    Idempotency-Key returns the order as the first call left it, and refunds nothing more."""
+
+    async def run() -> dict:
+        return {"refund_ids": await _refund(order_id=order_id, amount_fen=amount_fen, reason=reason,
+                                            recorded_by=recorded_by)}
+
+    await payments.once(operation="order_refund", org_id=None, key=idempotency_key,
+                        request={"order": order_id, "amount_fen": amount_fen, "reason": (reason or "").strip()},
+                        run=run)
+    return await _common.get(order_id)
+
+
+async def _refund(*, order_id: int, amount_fen: int, reason: str, recorded_by: str) -> list[int]:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise DomainError("payment.refund_amount_invalid", "退款金额必须大于 0")
     if not (reason or "").strip():
@@ -126,13 +140,20 @@ async def refund(*, order_id: int, amount_fen: int, reason: str, recorded_by: st
     if amount_fen > left:
         raise DomainError("order.refund_exceeds_paid", "退款金额 {amount} 超过该订单已付且未退的金额 {refundable}",
                           amount=Money(amount_fen).format(), refundable=Money(left).format())
+    # the ledger posts the refund only once the money went back (a card refund is already with Stripe by
+    # then): a reversal it would refuse — the holder's share or the fund's already paid out — is refused
+    # here, before a refund is reserved, sent or recorded
+    await ledger.check_refund(order_ref=_common.ref(order_id), amount_fen=amount_fen)
+    done = []
     remaining = amount_fen
     for payment in pays:  # oldest first, each the way it was paid
         take = min(remaining, payment["amount_fen"] - payment["refunded_fen"])
         if take > 0:
-            await payments.refund(payment_id=payment["id"], amount_fen=take, reason=reason, recorded_by=recorded_by)
+            row = await payments.refund(payment_id=payment["id"], amount_fen=take, reason=reason,
+                                        recorded_by=recorded_by)
+            done.append(row["id"])
             remaining -= take
-    return await _common.get(order_id)
+    return done
 
 
 async def on_refund_recorded(refund_row: dict) -> None:

@@ -13,7 +13,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from billing import orders
-from billing.orders.schemas import NoteIn, OrderIn, ReasonIn, ReceiptIn, RefundIn, ResolveIn, SignIn
+from billing.orders.schemas import NoteIn, OrderIn, PaymentIntentOut, ReasonIn, ReceiptIn, RefundIn, ResolveIn, SignIn
 from market import documents
 from market.errors import DomainError
 from market.storage import content_disposition
@@ -24,6 +24,9 @@ BUYERS = roles(Role.BUYER)
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 SIGNERS = roles(Role.BUYER, Role.HOLDER, Role.OPERATOR)
 FINANCE = roles(Role.ADMIN)  # platform finance is the admin role until a finance role exists
+
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 def _who(request: Request) -> dict:
@@ -37,8 +40,7 @@ async def _detail(request: Request, order_id: int) -> dict:
 @post("/orders", opt=BUYERS, status_code=201,
       summary="Order a plan of a listing for a purpose (header Idempotency-Key required; the same key, the same order)")
 async def api_create(
-        request: Request, data: JSONBody[OrderIn],
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> Response:
+        request: Request, data: JSONBody[OrderIn], idempotency_key: IdempotencyKey = None) -> Response:
     order, created = await orders.create_order(
         listing_id=data.listing_id, plan_id=data.plan_id, purpose=data.purpose, purpose_note=data.purpose_note,
         quantity=data.quantity, buyer_org_id=request.user.org_id, user_id=request.user.user_id,
@@ -89,11 +91,22 @@ async def api_sign(request: Request, order_id: FromPath[int], data: JSONBody[Sig
 
 
 @post("/orders/{order_id:int}/payments", opt=FINANCE, status_code=201,
-      summary="Record a bank-transfer receipt for the order (platform finance); paid in full: delivered")
-async def api_receipt(request: Request, order_id: FromPath[int], data: JSONBody[ReceiptIn]) -> dict:
+      summary="Record a bank-transfer receipt for the order (platform finance); paid in full: delivered. "
+              "With an Idempotency-Key header the same key records once and answers the same again")
+async def api_receipt(request: Request, order_id: FromPath[int], data: JSONBody[ReceiptIn],
+                      idempotency_key: IdempotencyKey = None) -> dict:
     await orders.record_receipt(order_id=order_id, amount_fen=data.amount_fen, reference=data.reference,
-                                recorded_by=request.user.label)
+                                recorded_by=request.user.label, idempotency_key=idempotency_key)
     return await _detail(request, order_id)
+
+
+@post("/orders/{order_id:int}/payment-intent", opt=BUYERS, status_code=201,
+      summary="Pay the order by card: its Stripe PaymentIntent in CNY for what is due (the buyer, while the order "
+              "awaits payment and card payments are enabled; the same one again on retry, Idempotency-Key honoured)")
+async def api_payment_intent(request: Request, order_id: FromPath[int],
+                             idempotency_key: IdempotencyKey = None) -> PaymentIntentOut:
+    return PaymentIntentOut(**await orders.card_payment(order_id=order_id, org_id=request.user.org_id,
+                                                        idempotency_key=idempotency_key))
 
 
 @post("/orders/{order_id:int}/confirm", opt=BUYERS, status_code=200,
@@ -118,10 +131,12 @@ async def api_cancel(request: Request, order_id: FromPath[int]) -> dict:
 
 
 @post("/orders/{order_id:int}/refund", opt=FINANCE, status_code=200,
-      summary="Refund part or all of what the buyer paid (platform finance); all of it ends the order")
-async def api_refund(request: Request, order_id: FromPath[int], data: JSONBody[RefundIn]) -> dict:
+      summary="Refund part or all of what the buyer paid (platform finance); all of it ends the order. Refused "
+              "when the holder's share was already paid out; an Idempotency-Key refunds once")
+async def api_refund(request: Request, order_id: FromPath[int], data: JSONBody[RefundIn],
+                     idempotency_key: IdempotencyKey = None) -> dict:
     await orders.refund(order_id=order_id, amount_fen=data.amount_fen, reason=data.reason,
-                        recorded_by=request.user.label)
+                        recorded_by=request.user.label, idempotency_key=idempotency_key)
     return await _detail(request, order_id)
 
 
@@ -152,6 +167,7 @@ async def api_invoice_pdf(request: Request, order_id: FromPath[int]) -> Response
 
 
 router = Router(path="/api/v1", route_handlers=[
-    api_create, api_list, api_order, api_approve, api_decline, api_sign, api_receipt, api_confirm, api_dispute,
+    api_create, api_list, api_order, api_approve, api_decline, api_sign, api_receipt, api_payment_intent,
+    api_confirm, api_dispute,
     api_cancel, api_refund, api_resolve, api_contract_pdf, api_invoice_pdf,
 ], tags=["orders"])

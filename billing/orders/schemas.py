@@ -40,3 +40,12 @@ class RefundIn(msgspec.Struct):
 class ResolveIn(msgspec.Struct):
     outcome: str  # release (to the holder) or refund (what is left, to the buyer)
     note: str
+
+
+class PaymentIntentOut(msgspec.Struct):
+    """What Stripe.js needs to take the card payment of an order."""
+
+    client_secret: str
+    payment_intent_id: str
+    publishable_key: str
+    amount_fen: int  # what is still due (价税合计 less what arrived), in 分

@@ -7,8 +7,12 @@
   `list_lines` / `resolve_line` (the reconciliation queue), `receive_stripe` (webhooks).
 - `on_payment_recorded(callback)`: the order service learns of money inside the recording transaction.
 - `refund(payment_id=, amount_fen=, reason=, recorded_by=)`, `on_refund_recorded(callback)`.
+- `once(operation=, org_id=, key=, request=, run=)`: the Idempotency-Key of every payment call (receipts,
+  refunds, card payments): the same key returns the same result and moves no money twice.
 """
 
+from billing.payments._idempotency import check_key as check_idempotency_key
+from billing.payments._idempotency import once
 from billing.payments._provider import available, collection_account, provider, start_payment
 from billing.payments._receipts import (
     PaymentRecorded,
@@ -19,6 +23,7 @@ from billing.payments._receipts import (
     payment_reference,
     payments_for,
     record_payment,
+    receipt_request,
     record_receipt,
     remove_payment_callback,
     summary,
@@ -30,8 +35,9 @@ from billing.payments.tables import LineStatus, PaymentStatus, Provider, RefundS
 
 __all__ = [
     "LineStatus", "PaymentRecorded", "PaymentStatus", "Provider", "RefundStatus", "RequestStatus", "available",
-    "cancel_request", "collection_account", "get_request", "import_statement", "list_lines", "on_payment_recorded",
-    "on_refund_recorded", "open_request", "payment_reference", "payments_for", "process_event", "provider",
-    "receive_stripe", "record_payment", "record_receipt", "refund", "remove_payment_callback",
-    "remove_refund_callback", "resolve_line", "start_payment", "summary",
+    "cancel_request", "check_idempotency_key", "collection_account", "get_request", "import_statement",
+    "list_lines", "on_payment_recorded", "on_refund_recorded", "once", "open_request", "payment_reference",
+    "payments_for", "process_event", "provider", "receipt_request", "receive_stripe", "record_payment",
+    "record_receipt", "refund", "remove_payment_callback", "remove_refund_callback", "resolve_line",
+    "start_payment", "summary",
 ]

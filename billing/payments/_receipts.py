@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from billing.payments import _reference
+from billing.payments import _idempotency, _reference
 from billing.payments.tables import Payment, PaymentRequest, Provider, RequestStatus
 from market import audit, db
 from market.errors import Conflict, DomainError, NotFound
@@ -170,15 +170,30 @@ async def record_payment(*, order_ref: str, provider: Provider, reference: str, 
         return await Payment.select().where(Payment.id == payment_id).first()
 
 
-async def record_receipt(*, order_ref: str, amount_fen: int, reference: str, recorded_by: str) -> dict:
-    """A bank transfer finance saw arrive, recorded by hand (the bank's serial as reference)."""
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise DomainError("payment.amount_invalid", "收款金额必须大于 0")
-    reference = (reference or "").strip()
-    if not reference or len(reference) > 100:
-        raise DomainError("payment.reference_required", "请填写银行流水号或付款凭证号（最多 100 个字符）")
-    return await record_payment(order_ref=(order_ref or "").strip(), provider=Provider.BANK_TRANSFER,
-                                reference=reference, amount_fen=amount_fen, recorded_by=recorded_by)
+def receipt_request(*, order_ref: str, amount_fen: int, reference: str) -> dict:
+    """What a receipt call asks, as its Idempotency-Key remembers it (the order's route and payments' alike)."""
+    return {"order_ref": (order_ref or "").strip(), "amount_fen": amount_fen, "reference": (reference or "").strip()}
+
+
+async def record_receipt(*, order_ref: str, amount_fen: int, reference: str, recorded_by: str,
+                         idempotency_key: str | None = None) -> dict:
+    """A bank transfer finance saw arrive, recorded by hand (the bank's serial as reference). The same
+    Idempotency-Key returns the payment it recorded the first time."""
+
+    async def run() -> dict:
+        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+            raise DomainError("payment.amount_invalid", "收款金额必须大于 0")
+        ref = (reference or "").strip()
+        if not ref or len(ref) > 100:
+            raise DomainError("payment.reference_required", "请填写银行流水号或付款凭证号（最多 100 个字符）")
+        row = await record_payment(order_ref=(order_ref or "").strip(), provider=Provider.BANK_TRANSFER,
+                                   reference=ref, amount_fen=amount_fen, recorded_by=recorded_by)
+        return {"payment_id": row["id"]}
+
+    result, _ = await _idempotency.once(
+        operation="receipt", org_id=None, key=idempotency_key,
+        request=receipt_request(order_ref=order_ref, amount_fen=amount_fen, reference=reference), run=run)
+    return await Payment.select().where(Payment.id == result["payment_id"]).first()
 
 
 async def summary(order_ref: str) -> dict:

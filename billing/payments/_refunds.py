@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from billing.payments import _provider
+from billing.payments import _idempotency, _provider
 from billing.payments.tables import Payment, PaymentStatus, Provider, Refund, RefundStatus
 from market import audit, db
 from market.errors import Conflict, DomainError, NotFound
@@ -52,8 +52,22 @@ async def _reserve(payment_id: int, amount_fen: int, reason: str, recorded_by: s
         return payment, await Refund.select().where(Refund.id == rows[0]["id"]).first()
 
 
-async def refund(*, payment_id: int, amount_fen: int, reason: str, recorded_by: str) -> dict:
-    """Pay back part or all of a payment through its provider; returns the refund row."""
+async def refund(*, payment_id: int, amount_fen: int, reason: str, recorded_by: str,
+                 idempotency_key: str | None = None) -> dict:
+    """Pay back part or all of a payment through its provider; returns the refund row. The same
+    Idempotency-Key returns the refund made the first time, and refunds nothing more."""
+
+    async def run() -> dict:
+        row = await _refund(payment_id=payment_id, amount_fen=amount_fen, reason=reason, recorded_by=recorded_by)
+        return {"refund_id": row["id"]}
+
+    result, _ = await _idempotency.once(
+        operation="payment_refund", org_id=None, key=idempotency_key,
+        request={"payment_id": payment_id, "amount_fen": amount_fen, "reason": (reason or "").strip()}, run=run)
+    return await Refund.select().where(Refund.id == result["refund_id"]).first()
+
+
+async def _refund(*, payment_id: int, amount_fen: int, reason: str, recorded_by: str) -> dict:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise DomainError("payment.refund_amount_invalid", "退款金额必须大于 0")
     reason = (reason or "").strip()

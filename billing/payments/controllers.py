@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Request, Response, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody
 
 from billing import payments
 from billing.payments import _statement, _webhooks
@@ -29,14 +29,17 @@ from market.web import PUBLIC, page_params, paginated, roles
 
 # platform finance is the admin role until a finance role exists
 FINANCE = roles(Role.ADMIN)
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 STATEMENT_LIMIT = _statement.MAX_BYTES + 1024 * 1024  # the file plus the multipart envelope
 
 
 @post("/receipts", opt=FINANCE, status_code=201,
-      summary="Record a bank-transfer receipt for an order by hand (finance; audited)")
-async def api_record_receipt(request: Request, data: JSONBody[ReceiptIn]) -> PaymentOut:
+      summary="Record a bank-transfer receipt for an order by hand (finance; audited; an Idempotency-Key records once)")
+async def api_record_receipt(request: Request, data: JSONBody[ReceiptIn],
+                             idempotency_key: IdempotencyKey = None) -> PaymentOut:
     row = await payments.record_receipt(order_ref=data.order_ref, amount_fen=data.amount_fen,
-                                        reference=data.reference, recorded_by=request.user.label)
+                                        reference=data.reference, recorded_by=request.user.label,
+                                        idempotency_key=idempotency_key)
     return payment_out(row)
 
 
@@ -74,10 +77,11 @@ async def api_resolve(request: Request, line_id: FromPath[int], data: JSONBody[R
 
 
 @post("/refunds", opt=FINANCE, status_code=201,
-      summary="Refund part or all of a payment the way it was paid (finance; audited)")
-async def api_refund(request: Request, data: JSONBody[RefundIn]) -> RefundOut:
+      summary="Refund part or all of a payment the way it was paid (finance; audited; an Idempotency-Key refunds once)")
+async def api_refund(request: Request, data: JSONBody[RefundIn], idempotency_key: IdempotencyKey = None) -> RefundOut:
     return refund_out(await payments.refund(payment_id=data.payment_id, amount_fen=data.amount_fen,
-                                            reason=data.reason, recorded_by=request.user.label))
+                                            reason=data.reason, recorded_by=request.user.label,
+                                            idempotency_key=idempotency_key))
 
 
 # 404 while card payments are off (no Stripe key configured); 413 for a body over MAX_BODY

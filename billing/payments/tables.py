@@ -163,3 +163,16 @@ class StatementLine(Table, tablename="bank_statement_line"):
     resolution_note = Text(default="")
     resolved_by = Varchar(length=200, default="")
     resolved_at = Timestamptz(null=True, default=None)
+
+
+class IdempotentCall(Table, tablename="payment_idempotency"):
+    """One payment call made with an Idempotency-Key: claimed before the call runs, its result kept after.
+    The same key (in the same scope) with the same request gets the kept result; with another request,
+    or while the first call still runs, a refusal."""
+
+    id = Serial(primary_key=True)
+    scope = Varchar(length=300, unique=True)  # operation : caller's organization : the key
+    request_digest = Varchar(length=64)  # sha256 of what was asked (order, body)
+    result = Text(default="")  # JSON of what the call returned (ids); empty while it runs
+    created_at = Timestamptz(default=TimestamptzNow())
+    done_at = Timestamptz(null=True, default=None)

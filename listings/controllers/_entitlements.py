@@ -1,4 +1,6 @@
-"""Routes for entitlements: claim a listing for a purpose, holder approval, versions, downloads, tracing."""
+"""Routes for entitlements: the buyer's list, versions, downloads, the holder's view of who uses its data,
+revoking, tracing. Data is taken by ordering it (billing's /api/v1/orders, free plans included); the
+holder vets a buyer on the order (POST /api/v1/orders/{id}/approve or decline), not here."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect, Stream
 
 from listings import service
-from market.api_contract import FILE_UPLOAD, Id
+from market.api_contract import FILE_UPLOAD
 from market.errors import DomainError
 from market.storage import content_disposition
 from market.tables import Role
@@ -25,24 +27,14 @@ TRACERS = roles(Role.REGULATOR, Role.ADMIN)
 TRACE_LIMIT = 250 * 1024 * 1024
 
 
-class ClaimIn(msgspec.Struct):
-    plan_id: Id
-    purpose: str
-    purpose_note: str = ""
-
-
-class DecisionIn(msgspec.Struct):
-    approve: bool
-    note: str = ""
-
-
 class ReasonIn(msgspec.Struct):
     reason: str = ""
 
 
 def entitlement_json(row: dict) -> dict:
     keys = ("id", "status", "kind", "purpose", "purpose_note", "amount_fen", "source", "source_ref",
-            "revision_access", "start_version", "starts_at", "ends_at", "decision_note", "created_at")
+            "revision_access", "start_version", "starts_at", "ends_at", "quantity", "calls", "decision_note",
+            "created_at")
     return {**{k: row[k] for k in keys}, "listing_id": row["listing"], "plan_id": row["plan"],
             "buyer_id": row["buyer"]}
 
@@ -58,15 +50,6 @@ def _roles(request: Request) -> frozenset[str]:
     return frozenset(request.user.roles)
 
 
-@post("/listings/{listing_id:int}/claim", opt=TAKERS, status_code=201,
-      summary="Take a listing whose price for the declared purpose is zero (may wait for the holder)")
-async def api_claim(request: Request, listing_id: FromPath[int], data: JSONBody[ClaimIn]) -> dict:
-    row = await service.claim(listing_id=listing_id, plan_id=data.plan_id, purpose=data.purpose,
-                              purpose_note=data.purpose_note, org_id=request.user.org_id,
-                              user_id=request.user.user_id)
-    return entitlement_json(row)
-
-
 @get("/entitlements", opt=AUTHENTICATED, summary="The caller's organization's entitlements")
 async def api_entitlements(request: Request) -> dict:
     return {"items": [entitlement_json(r) | {"listing_title": r["listing_title"]}
@@ -78,20 +61,6 @@ async def api_entitlements(request: Request) -> dict:
 async def api_entitlement(request: Request, entitlement_id: FromPath[int]) -> dict:
     return detail_json(await service.entitlement_detail(entitlement_id=entitlement_id, org_id=request.user.org_id,
                                                         roles=_roles(request)))
-
-
-@get("/entitlement-requests", opt=HOLDERS, summary="Requests waiting for the holder's approval")
-async def api_requests(request: Request) -> dict:
-    rows = await service.requests_of_holder(org_id=request.user.org_id)
-    return {"items": [entitlement_json(r) | {"listing_title": r["listing_title"], "buyer_name": r["buyer_name"]}
-                      for r in rows]}
-
-
-@post("/entitlements/{entitlement_id:int}/decision", opt=HOLDERS, status_code=200,
-      summary="Approve or decline a request (holder; declining needs a reason)")
-async def api_decide(request: Request, entitlement_id: FromPath[int], data: JSONBody[DecisionIn]) -> dict:
-    return entitlement_json(await service.decide(entitlement_id=entitlement_id, org_id=request.user.org_id,
-                                                 approve=data.approve, note=data.note))
 
 
 @post("/entitlements/{entitlement_id:int}/revoke", opt=roles(Role.HOLDER, Role.OPERATOR, Role.ADMIN),
@@ -139,21 +108,10 @@ async def api_trace(data: Annotated[dict, FILE_UPLOAD]) -> dict:
     return await _trace(data)
 
 
-api_routes = [api_claim, api_entitlements, api_entitlement, api_requests, api_decide, api_revoke, api_download,
-              api_trace]
+api_routes = [api_entitlements, api_entitlement, api_revoke, api_download, api_trace]
 
 
 # ---- pages -------------------------------------------------------------------------------
-
-
-@post("/listings/{listing_id:int}/claim", opt=TAKERS, include_in_schema=False)
-async def claim_submit(request: Request, listing_id: FromPath[int]) -> Response:
-    form = await request.form()
-    plan = str(form.get("plan_id", ""))
-    row = await service.claim(listing_id=listing_id, plan_id=int(plan) if plan.isdigit() else 0,
-                              purpose=str(form.get("purpose", "")), purpose_note=str(form.get("purpose_note", "")),
-                              org_id=request.user.org_id, user_id=request.user.user_id)
-    return Redirect(f"/my/entitlements/{row['id']}")
 
 
 @get("/my/entitlements", opt=AUTHENTICATED, include_in_schema=False)
@@ -177,21 +135,15 @@ async def download_page(request: Request, entitlement_id: FromPath[int], number:
 
 @get("/my/requests", opt=HOLDERS, include_in_schema=False)
 async def requests_page(request: Request) -> Response:
-    pending = await service.requests_of_holder(org_id=request.user.org_id)
-    active = await service.requests_of_holder(org_id=request.user.org_id, statuses=("active",))
-    return page(request, "listings/requests.html", pending=pending, active=active)
+    """Who uses the holder's data (orders waiting for its approval are on billing's sales pages)."""
+    active = await service.entitlements_of_holder(org_id=request.user.org_id)
+    return page(request, "listings/requests.html", active=active)
 
 
-@post("/my/requests/{entitlement_id:int}", opt=HOLDERS, include_in_schema=False)
-async def request_decide(request: Request, entitlement_id: FromPath[int]) -> Response:
+@post("/my/requests/{entitlement_id:int}/revoke", opt=HOLDERS, include_in_schema=False)
+async def request_revoke(request: Request, entitlement_id: FromPath[int]) -> Response:
     form = await request.form()
-    action = str(form.get("action", ""))
-    note = str(form.get("note", ""))
-    if action == "revoke":
-        await service.revoke(entitlement_id=entitlement_id, reason=note, org_id=request.user.org_id)
-    else:
-        await service.decide(entitlement_id=entitlement_id, org_id=request.user.org_id, approve=action == "approve",
-                             note=note)
+    await service.revoke(entitlement_id=entitlement_id, reason=str(form.get("note", "")), org_id=request.user.org_id)
     return Redirect("/my/requests")
 
 
@@ -206,5 +158,5 @@ async def trace_submit(request: Request,
     return page(request, "listings/trace.html", result=await _trace(data))
 
 
-page_routes = [claim_submit, entitlements_page, entitlement_page, download_page, requests_page, request_decide,
-               trace_page, trace_submit]
+page_routes = [entitlements_page, entitlement_page, download_page, requests_page, request_revoke, trace_page,
+               trace_submit]

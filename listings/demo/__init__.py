@@ -72,7 +72,7 @@ async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[
             continue
         todo.append((table, holder_key, org_id))
     if not todo:
-        return lines + await _demo_entitlements(org_ids, user_ids)
+        return lines
 
     # the demo runs its own in-process worker, whatever broker production uses
     runtime_jobs = jobs.JobRuntime(replace(settings, broker_url=""), with_worker=True, with_dispatcher=False)
@@ -143,40 +143,4 @@ async def load_demo(settings: Settings, org_ids: dict[str, int], user_ids: dict[
     with acting_as(Actor(org_id=org_ids["admin"], label="demo")):
         await service.close_notices(now=now + timedelta(seconds=1))
     lines.append(f"catalogue: {len(uploaded)} tables uploaded and profiled, {listed} listings on sale")
-    return lines + await _demo_entitlements(org_ids, user_ids)
-
-
-# (buyer, listing title, tier, purpose, declared use, the holder approves)
-DEMO_CLAIMS = [
-    ("buyer", "杭州市各区县卫生资源情况（年度）", "cleaned", "public_welfare",
-     "用于“西湖益联保”惠民保公益项目的区县医疗资源测算，不用于商业定价", True),
-    ("buyer", "杭州市医疗卫生机构门诊服务情况（月度）", "raw", "industry",
-     "在沙箱内试算门诊量与理赔量的关系", True),
-    ("buyer", "杭州市家庭医生签约服务情况（月度）", "cleaned", "public_welfare",
-     "用于重点人群健康管理公益服务的覆盖评估", False),
-]
-
-
-async def _demo_entitlements(org_ids: dict[str, int], user_ids: dict[str, int]) -> list[str]:
-    """Entitlements taken through the real claim and approval path, so 已获取的数据, 使用申请 and
-    the download with its delivery mark have something to show. Skipped once the buyer has any."""
-    from listings.tables import Entitlement, Listing
-
-    if await Entitlement.exists().where(Entitlement.buyer == org_ids["buyer"]):
-        return []
-    made = 0
-    for buyer_key, title, tier, purpose, note, approve in DEMO_CLAIMS:
-        listing = await Listing.select().where((Listing.title == title) & (Listing.tier == tier)
-                                               & (Listing.status == "listed")).first()
-        if listing is None:
-            continue
-        plans = await service.plans_of(listing["id"])
-        with acting_as(Actor(user_id=user_ids[buyer_key], org_id=org_ids[buyer_key], label="demo")):
-            row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose=purpose,
-                                      purpose_note=note, org_id=org_ids[buyer_key], user_id=user_ids[buyer_key])
-        if row["status"] == "pending" and approve:
-            with acting_as(Actor(org_id=listing["holder"], label="demo")):
-                await service.decide(entitlement_id=row["id"], org_id=listing["holder"], approve=True,
-                                     note="用途属实，同意免费使用")
-        made += 1
-    return [f"entitlements: {made} requests by buyer@demo.cn"]
+    return lines

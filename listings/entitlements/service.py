@@ -1,9 +1,10 @@
 """Entitlements: a buyer's right to receive a listing's data, and the versions it reaches.
 
-A free claim (a free plan, or a public-governance/welfare purpose, which 65号 makes free) is made
-here; paid plans are granted by billing once an order is paid, through `grant`. Claims for
-conditionally shared or important data, and free-by-purpose claims on paid plans, wait for the
-holder's approval: the holder checks the declared use before giving data away.
+Every entitlement comes from an order (billing calls `grant` when it delivers one, at any price, zero
+included): there is one path from a listing to data. The holder's vetting of a buyer and purpose
+(`needs_approval`: conditionally shared or important data, free-by-purpose use of a paid plan) happens
+on the order. Entitlements taken by the free claims of earlier releases (`source` "claim") stay valid:
+they are read, downloaded and revoked like any other.
 
 Revision access: an active entitlement reaches the versions published on the listing, from the one
 on sale when it began (`from_start`) or all earlier ones too (`all`, the plan's choice); one-time
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from market import audit, db, identity, jobs, notifications, runtime
-from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.errors import DomainError, Forbidden, NotFound
 from listings import pricing
 from listings.entitlements import marks
 from listings.publication import service as _listings  # imports this module first: use its attributes at call time only
@@ -37,8 +38,6 @@ from listings.tables import (
     RevisionAccess,
     VersionDelivery,
 )
-
-MIN_NOTE = 4  # a declared use of at least a few characters: "研究" alone says nothing
 
 
 def _now() -> datetime:
@@ -72,13 +71,34 @@ def needs_approval(listing: dict, plan: dict) -> bool:
     return listing["sharing_type"] != "unconditional" or listing["grade"] != "general"
 
 
+# plan kinds an order may buy several of: periods of a subscription, packs of calls (a one-time purchase is
+# the version on sale, and a free plan or a base fee with usage has nothing to multiply)
+MULTIPLE_KINDS = frozenset({PlanKind.SUBSCRIPTION.value, PlanKind.CALL_PACK.value})
+MAX_QUANTITY = 120  # ten years of monthly periods: more is a typing mistake, not an order
+
+
+def check_quantity(plan: dict, quantity: int | None) -> int:
+    """How many of the plan's unit may be bought at once (1 when not given); refuses the rest clearly."""
+    if quantity is None:
+        return 1
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise DomainError("price.quantity_invalid", "购买数量必须是正整数")
+    if quantity > 1 and plan["kind"] not in MULTIPLE_KINDS:
+        raise DomainError("price.quantity_unsupported", "该方案（{kind}）每笔订单只能购买 1 份；订阅可购买多期，"
+                          "调用次数包可购买多包", kind=plan["kind"])
+    if quantity > MAX_QUANTITY:
+        raise DomainError("price.quantity_too_large", "一笔订单最多购买 {n} 份", n=MAX_QUANTITY)
+    return quantity
+
+
 async def _activate(entitlement: dict, listing: dict, *, action: str, note: str = "") -> dict:
     """PENDING → ACTIVE in the caller's transaction: fix the term and deliver the version on sale."""
     now = _now()
     extra = {Entitlement.start_version: listing["data_version"], Entitlement.starts_at: now,
              Entitlement.updated_at: now, Entitlement.decision_note: note}
     plan = await PricePlan.select(PricePlan.months).where(PricePlan.id == entitlement["plan"]).first()
-    ends = add_months(now, plan["months"]) if entitlement["kind"] == PlanKind.SUBSCRIPTION.value else None
+    ends = add_months(now, plan["months"] * (entitlement["quantity"] or 1)) \
+        if entitlement["kind"] == PlanKind.SUBSCRIPTION.value else None
     extra[Entitlement.ends_at] = ends
     row = await db.transition(Entitlement, entitlement["id"], to=EntitlementStatus.ACTIVE, action=action,
                               extra=extra, audit_after={"start_version": listing["data_version"],
@@ -107,81 +127,27 @@ async def _check_request(listing: dict, plan: dict | None, org_id: int) -> None:
         raise DomainError("entitlement.own_data", "这是本机构的数据，无需申请")
 
 
-async def claim(*, listing_id: int, plan_id: int, purpose: str, purpose_note: str, org_id: int,
-                user_id: int) -> dict:
-    """A buyer takes a listing whose price for the declared purpose is zero."""
-    listing = await _listing(listing_id)
-    plan = await PricePlan.select().where((PricePlan.id == plan_id) & (PricePlan.listing == listing_id)).first()
-    await _check_request(listing, plan, org_id)
-    note = (purpose_note or "").strip()
-    if len(note) < MIN_NOTE:
-        raise DomainError("entitlement.note_required", "请说明数据的具体用途（至少 {n} 个字）", n=MIN_NOTE)
-    cap = await _listings.current_cap(listing_id) if listing["public_data"] else None
-    price = pricing.quote(pricing.spec_from_row(plan), purpose=purpose, cap_fen=cap)
-    if price.amount > 0:
-        raise DomainError("entitlement.paid_plan", "该方案按所选用途需付费 {price}，请通过订单购买",
-                          price=price.format())
-    async with db.atomic():
-        if await Entitlement.exists().where(
-                (Entitlement.listing == listing_id) & (Entitlement.buyer == org_id) & (Entitlement.plan == plan_id)
-                & Entitlement.status.is_in([EntitlementStatus.PENDING.value, EntitlementStatus.ACTIVE.value])):
-            raise Conflict("entitlement.exists", "本机构已申请或已获得该方案，无需重复申请")
-        rows = await Entitlement.insert(Entitlement(
-            listing=listing_id, plan=plan_id, buyer=org_id, user=user_id, kind=plan["kind"], purpose=purpose,
-            purpose_note=note, amount_fen=0, source="claim", revision_access=plan["revision_access"],
-        )).returning(*Entitlement.all_columns())
-        row = rows[0]
-        await audit.record(action="entitlement.requested", object_type="entitlement", object_id=row["id"],
-                           after={"listing_id": listing_id, "plan_id": plan_id, "purpose": purpose, "note": note})
-        if needs_approval(listing, plan):
-            await notifications.notify(kind="entitlement.requested", organization_id=listing["holder"],
-                                       subject=f"《{listing['title']}》收到使用申请，请审核用途",
-                                       link="/my/requests")
-            return row
-        return await _activate(row, listing, action="entitlement.granted")
-
-
 async def grant(*, listing_id: int, plan_id: int, buyer_org_id: int, user_id: int, purpose: str, purpose_note: str,
-                amount_fen: int, source_ref: str) -> dict:
-    """An entitlement bought by a paid order (billing calls this in the payment's transaction)."""
+                amount_fen: int, source_ref: str, quantity: int = 1) -> dict:
+    """The entitlement of an order (billing calls this in the transaction that delivers it), free or paid.
+    `quantity` periods of a subscription make one term of months × quantity; `quantity` packs of calls
+    one quota of calls × quantity; a one-time purchase is one version, bought once."""
     listing = await _listing(listing_id)
     plan = await PricePlan.select().where((PricePlan.id == plan_id) & (PricePlan.listing == listing_id)).first()
     await _check_request(listing, plan, buyer_org_id)
     if purpose not in pricing.PURPOSES:
         raise DomainError("price.purpose_invalid", "请选择用途：公共治理、公益事业、产业发展或行业发展")
+    quantity = check_quantity(plan, quantity)
     async with db.atomic():
         rows = await Entitlement.insert(Entitlement(
             listing=listing_id, plan=plan_id, buyer=buyer_org_id, user=user_id, kind=plan["kind"], purpose=purpose,
             purpose_note=(purpose_note or "").strip(), amount_fen=amount_fen, source="order", source_ref=source_ref,
-            revision_access=plan["revision_access"],
+            revision_access=plan["revision_access"], quantity=quantity, calls=(plan["calls"] or 0) * quantity,
         )).returning(*Entitlement.all_columns())
         await audit.record(action="entitlement.ordered", object_type="entitlement", object_id=rows[0]["id"],
-                           after={"listing_id": listing_id, "plan_id": plan_id, "order": source_ref})
+                           after={"listing_id": listing_id, "plan_id": plan_id, "order": source_ref,
+                                  "quantity": quantity})
         return await _activate(rows[0], listing, action="entitlement.granted")
-
-
-async def decide(*, entitlement_id: int, org_id: int, approve: bool, note: str = "") -> dict:
-    """The holder approves or declines a pending request (declining needs a reason for the buyer)."""
-    entitlement = await _get(entitlement_id)
-    listing = await _listing(entitlement["listing"])
-    if listing["holder"] != org_id:
-        raise Forbidden("entitlement.not_your_listing", "只有数据持有方可以审核该申请")
-    note = (note or "").strip()
-    async with db.atomic():
-        if approve:
-            if listing["status"] != ListingStatus.LISTED.value:
-                raise DomainError("entitlement.not_on_sale", "该数据目前不在售，不能申请")
-            return await _activate(entitlement, listing, action="entitlement.approved", note=note)
-        if len(note) < 2:
-            raise DomainError("listing.reason_required", "请填写理由")
-        row = await db.transition(Entitlement, entitlement_id, to=EntitlementStatus.DECLINED,
-                                  action="entitlement.declined",
-                                  extra={Entitlement.decision_note: note, Entitlement.updated_at: _now()},
-                                  audit_after={"reason": note})
-        await notifications.notify(kind="entitlement.declined", organization_id=entitlement["buyer"],
-                                   subject=f"《{listing['title']}》的使用申请未获同意：{note}",
-                                   link=f"/my/entitlements/{entitlement_id}")
-        return row
 
 
 async def revoke(*, entitlement_id: int, reason: str, org_id: int | None = None) -> dict:
@@ -311,7 +277,8 @@ async def of_buyer(*, org_id: int) -> list[dict]:
     ).where(Entitlement.buyer == org_id).order_by(Entitlement.id, ascending=False)
 
 
-async def requests_of_holder(*, org_id: int, statuses: tuple[str, ...] = ("pending",)) -> list[dict]:
+async def of_holder(*, org_id: int, statuses: tuple[str, ...] = ("active",)) -> list[dict]:
+    """Entitlements on the holder's listings (who uses its data), oldest first."""
     return await Entitlement.select(
         *Entitlement.all_columns(), Entitlement.listing.title.as_alias("listing_title"),
         Entitlement.buyer.name.as_alias("buyer_name"), Entitlement.buyer.credit_code.as_alias("buyer_credit_code"),

@@ -17,7 +17,6 @@ async def holder_items(principal: Principal) -> list[Item]:
              tuple((r["title"], f"/my/data/{r['id']}/confirm") for r in ex["unconfirmed"])),
         Item("review", N_("审核中或公示中的上架"), todo["review"], "/my/data",
              tuple((r["title"], f"/listings/{r['id']}") for r in ex["review"])),
-        Item("requests", N_("待处理的使用申请"), todo["requests"], "/my/requests"),
         Item("overdue", N_("逾期未更新的数据"), todo["overdue"], "/my/data",
              tuple((r["title"], f"/my/data/upload?asset={r['asset']}") for r in ex["overdue"])),
         Item("demands", N_("匹配到我的数据的需求"), todo["demands"], "/demands"),
@@ -28,7 +27,6 @@ async def holder_items(principal: Principal) -> list[Item]:
 async def buyer_items(principal: Principal) -> list[Item]:
     todo = await service.buyer_todo(org_id=principal.org_id)
     return [
-        Item("pending", N_("等待持有方审批的申请"), todo["pending"], "/my/entitlements"),
         Item("active", N_("可使用的数据"), todo["active"], "/my/entitlements"),
         Item("my_demands", N_("已有回应的需求"), todo["demands"], "/demands"),
     ]

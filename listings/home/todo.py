@@ -28,8 +28,7 @@ def _now() -> datetime:
 
 async def holder_todo(*, org_id: int, now: datetime | None = None) -> dict:
     """Counts of what needs this holder: `confirm` (profiled tables not yet listed, and draft or
-    rejected listings), `review` (listings under review, in 公示, or with a new version waiting),
-    `requests` (use requests to decide), `overdue` (listed data behind its update cycle), `demands`
+    rejected listings), `review` (listings under review, in 公示, or with a new version waiting), `overdue` (listed data behind its update cycle), `demands`
     (open demands matched to its listings) and `downloads` (files of its data delivered in the last
     RECENT_DOWNLOAD_DAYS days); plus the newest few of `unconfirmed`, `review` and `overdue`."""
     since = (now or _now()) - timedelta(days=RECENT_DOWNLOAD_DAYS)
@@ -45,8 +44,6 @@ async def holder_todo(*, org_id: int, now: datetime | None = None) -> dict:
             "unconfirmed": await DataAsset.count().where(unconfirmed),
             "drafts": await Listing.count().where(mine & Listing.status.is_in(_DRAFT)),
             "review": await Listing.count().where(review),
-            "requests": await Entitlement.count().where(
-                (Entitlement.listing.holder == org_id) & (Entitlement.status == EntitlementStatus.PENDING.value)),
             "overdue": await Listing.count().where(overdue),
             "demands": await Demand.count().where(
                 (Demand.status == "open") & Demand.id.is_in(DemandResponse.select(DemandResponse.demand).where(
@@ -67,12 +64,10 @@ async def holder_todo(*, org_id: int, now: datetime | None = None) -> dict:
 
 
 async def buyer_todo(*, org_id: int) -> dict:
-    """Counts for a buyer: `pending` requests waiting for holders, `active` entitlements, and its open
-    `demands` that have answers (matched or offered)."""
+    """Counts for a buyer: `active` entitlements, and its open `demands` that have answers (matched or
+    offered). What waits for holders or for payment is an order: billing counts those."""
     async with db.reading():
         return {
-            "pending": await Entitlement.count().where(
-                (Entitlement.buyer == org_id) & (Entitlement.status == EntitlementStatus.PENDING.value)),
             "active": await Entitlement.count().where(
                 (Entitlement.buyer == org_id) & (Entitlement.status == EntitlementStatus.ACTIVE.value)),
             "demands": await Demand.count().where(

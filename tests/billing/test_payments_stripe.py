@@ -7,60 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import replace
-from types import SimpleNamespace
 
 import httpx
-import pytest
-import pytest_asyncio
-import uvicorn
 
 from billing import payments
 from billing.payments import _stripe
 from billing.payments.tables import Payment, WebhookEvent
 from factories import login, make_user
-from market import runtime
 from market.context import Actor, acting_as
-from s3servers import free_port
-from stripe_server import event_payload, localstripe, register_webhook, sign
+from stripe_fixture import SECRET, stripe_app, wait_for as _wait_for  # noqa: F401 (stripe_app: a fixture)
+from stripe_server import event_payload, sign
 
-SECRET = "whsec_test_market_0123456789"
 FINANCE = Actor(label="finance@demo.cn")
-
-
-@pytest_asyncio.fixture
-async def stripe_app(settings, job_runtime):
-    """localstripe + the app (configured for Stripe) served by uvicorn on this test's event loop, so
-    it shares the database pool; localstripe's webhooks go to it."""
-    from market.app import create_app
-
-    with localstripe() as base:
-        configured = replace(settings, stripe_api_key="sk_test_market", stripe_webhook_secret=SECRET,
-                             stripe_api_base=base)
-        app = create_app(configured, manage_db=False)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        url = f"http://127.0.0.1:{port}"
-        register_webhook(base, f"{url}/api/v1/payments/stripe/webhook", SECRET)
-        try:
-            yield SimpleNamespace(app=app, url=url, settings=configured, jobs=job_runtime)
-        finally:
-            server.should_exit = True
-            await task
-            runtime.configure(settings)
-
-
-async def _wait_for(predicate, timeout: float = 30.0) -> None:
-    """Wait for something another process does (localstripe posts its webhooks ~1 s after the event)."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "the awaited event never happened"
-        await asyncio.sleep(0.05)
 
 
 async def _pay_by_card(env, order_ref: str, amount_fen: int) -> dict:

@@ -1,5 +1,7 @@
-"""Entitlements: free claims for a purpose, holder approval, versions reached, delivery of new
-versions, downloads of old ones with a signed mark, tracing a leaked file back to its recipient."""
+"""Entitlements: taken by ordering (free plans too: one path from a listing to data), the holder's vetting
+on the order, versions reached, delivery of new versions, downloads of old ones with a signed mark,
+tracing a leaked file back to its recipient; entitlements of the free claims of earlier releases keep
+working."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from factories import login, make_listing, make_user
 from listings import pricing, service
+from order_steps import buy
 from listings.entitlements import marks
 from listings.tables import DeliveryMark, Entitlement, VersionDelivery
 from market import runtime
@@ -34,12 +37,31 @@ async def _file_listing(job_runtime, *, plans=None, sharing="unconditional"):
     return holder, data["listing"], data["plans"]
 
 
-async def test_free_claim_is_active_at_once_and_new_versions_reach_it(job_runtime):
+async def _entitlement(order: dict) -> dict:
+    return await Entitlement.select().where(Entitlement.id == order["entitlement_id"]).first()
+
+
+async def _legacy_claim(listing: dict, plan: dict, buyer: dict) -> dict:
+    """An entitlement as the free claims of earlier releases left it (active, source "claim")."""
+    now = datetime.now(timezone.utc)
+    rows = await Entitlement.insert(Entitlement(
+        listing=listing["id"], plan=plan["id"], buyer=buyer["org"]["id"], user=buyer["id"], kind=plan["kind"],
+        purpose="industry", purpose_note="旧版免费申请", amount_fen=0, source="claim", status="active",
+        revision_access=plan["revision_access"], start_version=1, starts_at=now,
+    )).returning(*Entitlement.all_columns())
+    await VersionDelivery.insert(VersionDelivery(entitlement=rows[0]["id"], version=1, key=f"{rows[0]['id']}:1"))
+    return rows[0]
+
+
+async def test_free_order_is_delivered_at_once_and_new_versions_reach_it(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime)
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
-                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
-    assert row["status"] == "active" and row["start_version"] == 1 and row["ends_at"] is None
+    order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                      plan_id=plans[0]["id"])
+    assert order["total_fen"] == 0 and order["payments"] == []  # a contract, no payment
+    row = await _entitlement(order)
+    assert (row["status"], row["start_version"], row["ends_at"], row["source"], row["amount_fen"]) == \
+        ("active", 1, None, "order", 0)
     assert await VersionDelivery.exists().where(VersionDelivery.key == f"{row['id']}:1")
     # a compatible new version goes on sale and is delivered to the buyer by a job after commit
     await _new_version(holder, listing["asset"], V2, job_runtime)
@@ -56,66 +78,87 @@ async def test_free_claim_is_active_at_once_and_new_versions_reach_it(job_runtim
         await service.entitlement_detail(entitlement_id=row["id"], org_id=other["org"]["id"])
 
 
-async def test_claim_refusals_change_nothing(job_runtime):
-    holder, listing, plans = await _file_listing(
-        job_runtime, plans=[pricing.PlanSpec(kind="one_time", name="按次购买", price_fen=80_000)])
+async def test_the_claim_routes_are_gone(client, job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
     buyer = await make_user(["buyer"])
-    kwargs = dict(listing_id=listing["id"], plan_id=plans[0]["id"], org_id=buyer["org"]["id"], user_id=buyer["id"])
-    with pytest.raises(DomainError) as err:  # paid for industry: that is an order, not a claim
-        await service.claim(purpose="industry", purpose_note="用于商业分析", **kwargs)
-    assert err.value.code == "entitlement.paid_plan" and "¥800.00" in err.value.params["price"]
-    with pytest.raises(DomainError) as err:
-        await service.claim(purpose="public_welfare", purpose_note="研究", **kwargs)
-    assert err.value.code == "entitlement.note_required"
-    with pytest.raises(DomainError):
-        await service.claim(purpose="charity", purpose_note="用于慈善项目评估", **kwargs)
-    with pytest.raises(DomainError) as err:  # the holder does not claim its own data
-        await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
-                            purpose_note="本单位自用分析", org_id=holder["org"]["id"], user_id=holder["id"])
-    assert err.value.code == "entitlement.own_data"
+    csrf = await login(client, buyer)
+    body = {"plan_id": plans[0]["id"], "purpose": "industry", "purpose_note": "用于区域人口分析报告"}
+    resp = await client.post(f"/api/v1/listings/{listing['id']}/claim", headers={"X-CSRF-Token": csrf}, json=body)
+    assert resp.status_code in (404, 405)
+    resp = await client.post(f"/listings/{listing['id']}/claim", data={"_csrf": csrf, **body})
+    assert resp.status_code in (404, 405)
+    assert (await client.get("/api/v1/entitlement-requests")).status_code == 404
+    spec = (await client.get("/schema/openapi.json")).json()
+    assert not [p for p in spec["paths"] if p.endswith("/claim") or "entitlement-requests" in p or "decision" in p]
+    assert not hasattr(service, "claim") and not hasattr(service, "decide")
     assert await Entitlement.count() == 0
 
 
-async def test_free_purpose_on_paid_plan_waits_for_the_holder(job_runtime):
+async def test_free_purpose_on_paid_plan_waits_for_the_holder(client, job_runtime):
     holder, listing, plans = await _file_listing(
         job_runtime, plans=[pricing.PlanSpec(kind="subscription", name="年度订阅", price_fen=120_000, months=12)])
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
-                              purpose_note="用于社区养老服务站选址（公益项目）", org_id=buyer["org"]["id"],
-                              user_id=buyer["id"])
-    assert row["status"] == "pending" and row["amount_fen"] == 0
-    assert not await VersionDelivery.exists().where(VersionDelivery.entitlement == row["id"])
-    assert await Notification.exists().where((Notification.kind == "entitlement.requested")
+    csrf = await login(client, buyer)
+    resp = await client.post("/api/v1/orders", headers={"X-CSRF-Token": csrf, "Idempotency-Key": "welfare-1"},
+                             json={"listing_id": listing["id"], "plan_id": plans[0]["id"], "purpose": "public_welfare",
+                                   "purpose_note": "用于社区养老服务站选址（公益项目）"})
+    assert resp.status_code == 201, resp.text
+    order = resp.json()
+    assert order["status"] == "awaiting_approval" and order["total_fen"] == 0
+    assert await Entitlement.count() == 0
+    assert await Notification.exists().where((Notification.kind == "order.awaiting_approval")
                                              & (Notification.organization == holder["org"]["id"]))
-    with pytest.raises(Conflict):
-        await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="public_welfare",
-                            purpose_note="再次申请同一方案", org_id=buyer["org"]["id"], user_id=buyer["id"])
-    stranger = await make_user(["holder"])
-    with pytest.raises(Forbidden):
-        await service.decide(entitlement_id=row["id"], org_id=stranger["org"]["id"], approve=True)
-    with pytest.raises(DomainError):  # declining needs a reason the buyer can read
-        await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=False, note="")
-    pending = await service.requests_of_holder(org_id=holder["org"]["id"])
-    assert [r["id"] for r in pending] == [row["id"]] and pending[0]["buyer_name"] == buyer["org"]["name"]
-    active = await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=True, note="用途属实")
+    # another holder cannot see it, the buyer cannot approve it, declining needs a reason
+    client.cookies.clear()
+    csrf = await login(client, await make_user(["holder"]))
+    resp = await client.post(f"/api/v1/orders/{order['id']}/approve", json={}, headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 404
+    client.cookies.clear()
+    csrf = await login(client, buyer)
+    resp = await client.post(f"/api/v1/orders/{order['id']}/approve", json={}, headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 403
+    client.cookies.clear()
+    csrf = await login(client, holder)
+    resp = await client.post(f"/api/v1/orders/{order['id']}/decline", json={"reason": ""},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 400 and resp.json()["code"] == "order.reason_required"
+    resp = await client.post(f"/api/v1/orders/{order['id']}/approve", json={"note": "用途属实"},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 200 and "signature" in resp.json()["status"]
+    # then both sign (a vetted order is signed by the holder in person), and the free order delivers a year
+    await job_runtime.drain(timeout=120)
+    for party in (holder, buyer):
+        client.cookies.clear()
+        csrf = await login(client, party)
+        resp = await client.post(f"/api/v1/orders/{order['id']}/sign", json={}, headers={"X-CSRF-Token": csrf})
+        assert resp.status_code == 200, resp.text
+    order = resp.json()
+    assert order["status"] == "delivered" and order["payments"] == []
+    active = await _entitlement(order)
     assert active["status"] == "active" and active["ends_at"] is not None
     assert (active["ends_at"] - active["starts_at"]) > timedelta(days=360)
     events = await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_type == "entitlement")
-    assert {"entitlement.requested", "entitlement.approved"} <= {e["action"] for e in events}
+    assert {"entitlement.ordered", "entitlement.granted"} <= {e["action"] for e in events}
     assert (await verify()).ok
 
 
-async def test_conditional_sharing_needs_approval_even_when_free(job_runtime):
+async def test_conditional_sharing_needs_approval_even_when_free(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime, sharing="conditional")
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
-                              purpose_note="用于门店选址模型", org_id=buyer["org"]["id"], user_id=buyer["id"])
-    assert row["status"] == "pending"
-    declined = await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=False,
-                                    note="用途超出共享条件")
-    assert declined["status"] == "declined"
-    with pytest.raises(Conflict):  # a decision is final
-        await service.decide(entitlement_id=row["id"], org_id=holder["org"]["id"], approve=True)
+    csrf = await login(client, buyer)
+    resp = await client.post("/api/v1/orders", headers={"X-CSRF-Token": csrf, "Idempotency-Key": "cond-1"},
+                             json={"listing_id": listing["id"], "plan_id": plans[0]["id"], "purpose": "industry",
+                                   "purpose_note": "用于门店选址模型"})
+    order = resp.json()
+    assert order["status"] == "awaiting_approval" and order["total_fen"] == 0
+    client.cookies.clear()
+    csrf = await login(client, holder)
+    resp = await client.post(f"/api/v1/orders/{order['id']}/decline", json={"reason": "用途超出共享条件"},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 200 and resp.json()["status"] == "declined"
+    resp = await client.post(f"/api/v1/orders/{order['id']}/approve", json={}, headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 409  # a decision is final
+    assert await Entitlement.count() == 0
 
 
 async def test_revision_access_rules(job_runtime):
@@ -155,12 +198,10 @@ async def test_revision_access_rules(job_runtime):
 async def test_download_of_an_old_version_carries_a_traceable_mark(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime)
     buyer = await make_user(["buyer"])
+    order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                      plan_id=plans[0]["id"])
+    eid = order["entitlement_id"]
     csrf = await login(client, buyer)
-    resp = await client.post(f"/api/v1/listings/{listing['id']}/claim", headers={"X-CSRF-Token": csrf},
-                             json={"plan_id": plans[0]["id"], "purpose": "industry",
-                                   "purpose_note": "用于区域人口分析报告"})
-    assert resp.status_code == 201, resp.text
-    eid = resp.json()["id"]
     await _new_version(holder, listing["asset"], V2, job_runtime)
     resp = await client.get(f"/api/v1/entitlements/{eid}")
     assert [v["number"] for v in resp.json()["versions"]] == [2, 1]
@@ -177,6 +218,7 @@ async def test_download_of_an_old_version_carries_a_traceable_mark(client, job_r
     [mark_id] = marks.find(text, secret)
     mark = await DeliveryMark.select().where(DeliveryMark.id == mark_id).first()
     assert mark["recipient_credit_code"] == buyer["org"]["credit_code"] and mark["version"] == 1
+    assert mark["source_ref"] == f"order:{order['id']}"  # the mark names the order
     delivery = await VersionDelivery.select().where(VersionDelivery.key == f"{eid}:1").first()
     assert delivery["downloads"] == 1
     assert await AuditEvent.exists().where(AuditEvent.action == "delivery.downloaded")
@@ -190,6 +232,7 @@ async def test_download_of_an_old_version_carries_a_traceable_mark(client, job_r
     assert resp.status_code == 200, resp.text
     [found] = resp.json()["marks"]
     assert found["recipient_credit_code"] == buyer["org"]["credit_code"] and found["listing_id"] == listing["id"]
+    assert found["order"] == f"order:{order['id']}"
     # a copy with the mark removed, or a forged one, traces to nobody
     forged = clean.replace("年份", "年份" + marks.stamp(mark_id, b"x" * 32))
     resp = await client.post("/api/v1/trace", headers={"X-CSRF-Token": csrf},
@@ -201,14 +244,14 @@ async def test_download_refusals(client, job_runtime):
     holder = await make_user(["holder"])
     data = await make_listing(holder, job_runtime, price_fen=0)  # delivered by API
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=data["listing"]["id"], plan_id=data["plans"][0]["id"], purpose="industry",
-                              purpose_note="用于接口联调测试", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    row = await _entitlement(await buy(client, job_runtime, buyer=buyer, holder=holder,
+                                       listing_id=data["listing"]["id"], plan_id=data["plans"][0]["id"]))
     with pytest.raises(DomainError) as err:
         await service.open_download(entitlement_id=row["id"], version=1, org_id=buyer["org"]["id"], user_id=buyer["id"])
     assert err.value.code == "delivery.not_file"
-    _, listing, plans = await _file_listing(job_runtime)
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
-                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    holder, listing, plans = await _file_listing(job_runtime)
+    row = await _entitlement(await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                                       plan_id=plans[0]["id"]))
     other = await make_user(["buyer"])
     with pytest.raises(NotFound):
         await service.open_download(entitlement_id=row["id"], version=1, org_id=other["org"]["id"], user_id=other["id"])
@@ -226,33 +269,68 @@ async def test_download_refusals(client, job_runtime):
     assert resp.json()["message"] == "This version is not covered by your entitlement"
 
 
-async def test_pages_claim_list_and_approve(client, job_runtime):
+async def test_pages_list_entitlements_and_who_uses_the_data(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime, sharing="conditional")
     buyer = await make_user(["buyer"])
-    csrf = await login(client, buyer)
+    order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                      plan_id=plans[0]["id"], purpose_note="用于门店选址模型")
+    eid = order["entitlement_id"]
+    legacy_buyer = await make_user(["buyer"])
+    legacy = await _legacy_claim(listing, plans[0], legacy_buyer)
+    await login(client, buyer)
     page = await client.get(f"/listings/{listing['id']}?purpose=industry")
     assert 'data-testid="order-form"' in page.text  # one order form for every plan (billing)
-    resp = await client.post(f"/listings/{listing['id']}/claim", follow_redirects=False,
-                             data={"_csrf": csrf, "plan_id": str(plans[0]["id"]), "purpose": "industry",
-                                   "purpose_note": "用于门店选址模型"})
-    assert resp.status_code in (302, 303), resp.text
-    eid = int(resp.headers["location"].rsplit("/", 1)[1])
-    mine = await client.get("/my/entitlements")
-    assert listing["title"] in mine.text and 'data-status="pending"' in mine.text
-    client.cookies.clear()
-    csrf = await login(client, holder)
-    requests_page = await client.get("/my/requests")
-    assert buyer["org"]["name"] in requests_page.text and "用于门店选址模型" in requests_page.text
-    resp = await client.post(f"/my/requests/{eid}", data={"_csrf": csrf, "action": "approve", "note": ""},
-                             follow_redirects=False)
-    assert resp.status_code in (302, 303)
-    assert (await Entitlement.select(Entitlement.status).where(Entitlement.id == eid).first())["status"] == "active"
     client.cookies.clear()
     await login(client, buyer)
+    mine = await client.get("/my/entitlements")
+    assert listing["title"] in mine.text and 'data-status="active"' in mine.text
     page = await client.get(f"/my/entitlements/{eid}")
-    assert f'data-testid="download-v1"' in page.text
+    assert 'data-testid="download-v1"' in page.text
     resp = await client.get(f"/my/entitlements/{eid}/versions/1/file")
     assert resp.status_code == 200 and "上城区" in resp.text
+    # the holder sees who uses its data; only the old free claims can be ended here (an order is a contract)
+    client.cookies.clear()
+    csrf = await login(client, holder)
+    users_page = await client.get("/my/requests")
+    assert buyer["org"]["name"] in users_page.text and "用于门店选址模型" in users_page.text
+    assert legacy_buyer["org"]["name"] in users_page.text
+    assert f'action="/my/requests/{legacy["id"]}/revoke"' in users_page.text
+    assert f'action="/my/requests/{eid}/revoke"' not in users_page.text
+    resp = await client.post(f"/my/requests/{eid}/revoke", data={"_csrf": csrf, "note": "想终止"},
+                             follow_redirects=False)
+    assert resp.status_code == 403
+    resp = await client.post(f"/my/requests/{legacy['id']}/revoke", data={"_csrf": csrf, "note": "违反约定用途"},
+                             follow_redirects=False)
+    assert resp.status_code in (302, 303)
+    assert (await Entitlement.select(Entitlement.status).where(Entitlement.id == legacy["id"]).first())["status"] \
+        == "revoked"
+    # the wrong role is refused
+    client.cookies.clear()
+    await login(client, buyer)
+    assert (await client.get("/my/requests")).status_code == 403
+
+
+async def test_an_old_claim_is_still_read_downloaded_and_revoked(client, job_runtime):
+    holder, listing, plans = await _file_listing(job_runtime)
+    buyer = await make_user(["buyer"])
+    legacy = await _legacy_claim(listing, plans[0], buyer)
+    await login(client, buyer)
+    body = (await client.get(f"/api/v1/entitlements/{legacy['id']}")).json()
+    assert (body["source"], body["status"], body["quantity"], [v["number"] for v in body["versions"]]) == \
+        ("claim", "active", 1, [1])
+    resp = await client.get(f"/api/v1/entitlements/{legacy['id']}/versions/1/file")
+    assert resp.status_code == 200 and "上城区" in resp.text
+    [mark_id] = marks.find(resp.content.decode("utf-8-sig"), runtime.settings().secret_key.encode())
+    mark = await DeliveryMark.select().where(DeliveryMark.id == mark_id).first()
+    assert mark["source_ref"] == f"claim-{legacy['id']}"
+    client.cookies.clear()
+    csrf = await login(client, holder)
+    resp = await client.post(f"/api/v1/entitlements/{legacy['id']}/revoke", json={"reason": "违反约定用途"},
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 200 and resp.json()["status"] == "revoked"
+    client.cookies.clear()
+    await login(client, buyer)
+    assert (await client.get(f"/api/v1/entitlements/{legacy['id']}/versions/1/file")).status_code == 403
 
 
 def test_marks_survive_quoted_headers_and_small_chunks():
@@ -291,8 +369,8 @@ async def test_holder_retrieves_every_version_it_uploaded(client, job_runtime):
 async def test_incompatible_version_waits_for_review_then_reaches_subscribers(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime)
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
-                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    row = await _entitlement(await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                                       plan_id=plans[0]["id"]))
     # v2 drops a column buyers rely on: not published, buyers keep v1, the platform reviews it
     dropped = "区划代码,区县,年份\n330102,上城区,2025\n".encode()
     await _new_version(holder, listing["asset"], dropped, job_runtime)
@@ -335,11 +413,11 @@ async def test_incompatible_version_waits_for_review_then_reaches_subscribers(cl
     assert {"listing.version_pending", "listing.version_approved", "listing.version_rejected"} <= events
 
 
-async def test_buyers_are_told_when_a_listing_is_suspended_or_delisted(job_runtime):
+async def test_buyers_are_told_when_a_listing_is_suspended_or_delisted(client, job_runtime):
     holder, listing, plans = await _file_listing(job_runtime)
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=listing["id"], plan_id=plans[0]["id"], purpose="industry",
-                              purpose_note="用于区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    row = await _entitlement(await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"],
+                                       plan_id=plans[0]["id"]))
     bystander = await make_user(["buyer"])
     await service.suspend(listing_id=listing["id"], reason="核查数据来源", org_id=holder["org"]["id"])
     await service.delist(listing_id=listing["id"], reason="数据停止更新", org_id=holder["org"]["id"])

@@ -10,6 +10,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from factories import make_listing, make_user
+from order_steps import buy
 from market import identity
 from market.api_contract import ID_MAX
 from market.tables import Role
@@ -144,7 +145,8 @@ async def test_every_integer_field_of_a_json_body_is_bounded(client):
                     assert resp.status_code == 400, f"{method} {path} {name}={value} -> {resp.status_code}"
                     assert resp.json()["code"] == "request.invalid"
                 checked.append(f"{method} {path} {name}")
-    # listings (asset), plans (prices, months, calls), caps, claims (plan), demands (budget), answers (listing)
+    # listings (asset), plans (prices, months, calls), caps, orders (listing, plan, quantity), demands (budget),
+    # answers (listing)
     assert len(checked) >= 8, checked
 
 
@@ -212,13 +214,14 @@ async def test_served_errors_match_the_documented_body(client):
 
 
 async def test_a_delivered_csv_says_its_type_once(client, job_runtime):
-    from listings import pricing, service
+    from listings import pricing
 
     holder = await make_user(["holder"])
     data = await make_listing(holder, job_runtime, delivery="file", plans=[pricing.PlanSpec(kind="free", name="免费")])
     buyer = await make_user(["buyer"])
-    row = await service.claim(listing_id=data["listing"]["id"], plan_id=data["plans"][0]["id"], purpose="industry",
-                              purpose_note="区域人口分析报告", org_id=buyer["org"]["id"], user_id=buyer["id"])
+    order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=data["listing"]["id"],
+                      plan_id=data["plans"][0]["id"])
+    row = {"id": order["entitlement_id"]}
     _, secret = await identity.create_api_key(user_id=buyer["id"], organization_id=buyer["org"]["id"], name="k")
     resp = await client.get(f"/api/v1/entitlements/{row['id']}/versions/1/file",
                             headers={"Authorization": f"Bearer {secret}"})

@@ -42,8 +42,9 @@ async def test_bad_orders_are_refused_and_write_nothing(job_runtime):
     assert "不属于" in err.message
     # a holder ordering its own data
     await _refused({**m, "buyer": {**m["buyer"], "org": m["holder"]["org"]}}, "order.own_data")
-    await _refused(m, "order.quantity_unsupported", quantity=3)
-    await _refused(m, "order.quantity_invalid", quantity=0)
+    err = await _refused(m, "price.quantity_unsupported", quantity=3)  # a one-time plan is bought once
+    assert "只能购买 1 份" in err.message
+    await _refused(m, "price.quantity_invalid", quantity=0)
     await _refused(m, "order.idempotency_key_required", key=" ")
 
 
