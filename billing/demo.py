@@ -52,6 +52,9 @@ ORDERS = [
               "学平险的学校名录校验", "awaiting_payment"),
     DemoOrder("demo-order-free", "杭州市医疗卫生机构门诊服务情况（月度）", "subscription", "public_governance",
               "配合卫健委开展基层医疗服务能力评估（公共治理，免费）", "completed"),
+    # raw public data, free and used only in the sandbox (原始数据不出域): the entitlement data services use
+    DemoOrder("demo-order-sandbox", "杭州市医疗卫生机构门诊服务情况（月度）", "free", "industry",
+              "在沙箱内试算门诊量与理赔量的关系", "completed"),
 ]
 
 # (title, purpose, amount in 分, recipient organization key, paid: the agency approves and the platform pays)

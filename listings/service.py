@@ -60,6 +60,7 @@ from listings.entitlements.service import (  # noqa: F401,E402
     check_quantity,
     deliver_version,
     expire_due,
+    file_refusal,
     grant,
     needs_approval,
     open_download,

@@ -11,10 +11,19 @@ billing.orders.tasks, which every worker process imports, so money recorded anyw
 """
 
 from billing import payments as _payments
+from contracts import service as contracts_service
 from billing.orders import _invoicing
 from billing.orders._common import OVERSEERS, order_id_of, ref
 from billing.orders._create import approve, contract_terms, create_order, decline
-from billing.orders._flow import advance_signed, card_payment, deliver, on_payment_recorded, record_receipt, sign
+from billing.orders._flow import (
+    advance_signed,
+    card_payment,
+    deliver,
+    on_contract_signed,
+    on_payment_recorded,
+    record_receipt,
+    sign,
+)
 from billing.orders._invoicing import invoice_pdf
 from billing.orders._reads import contract_pdf, detail, get_order, invoice_of, list_orders, set_invoice_reader, summary
 from billing.orders._settle import (
@@ -33,8 +42,9 @@ from billing.orders.tables import WAITING, Order, OrderStatus
 
 
 def install() -> None:
-    """Let payments tell orders of money in and out (idempotent)."""
+    """Let payments tell orders of money in and out, and contracts of a completed signature (idempotent)."""
     _payments.on_payment_recorded(on_payment_recorded)
+    contracts_service.on_signed(on_contract_signed)
     _payments.on_refund_recorded(on_refund_recorded)
     set_invoice_reader(_invoicing.reader)
 
@@ -42,7 +52,7 @@ def install() -> None:
 __all__ = [
     "OVERSEERS", "WAITING", "Order", "OrderStatus", "advance_signed", "approve", "cancel", "card_payment", "confirm",
     "contract_pdf", "contract_terms", "create_order", "decline", "deliver", "detail", "dispute", "expire_due",
-    "get_order", "install", "invoice_of", "invoice_pdf", "list_orders", "on_payment_recorded", "on_refund_recorded",
+    "get_order", "install", "on_contract_signed", "invoice_of", "invoice_pdf", "list_orders", "on_payment_recorded", "on_refund_recorded",
     "order_id_of", "record_receipt", "ref", "refund", "refundable_fen", "release_due", "release_split",
     "resolve_dispute", "set_invoice_reader", "sign", "summary",
 ]

@@ -79,6 +79,11 @@ async def _listing_and_plan(listing_id: int, plan_id: int, buyer_org_id: int) ->
     # the platform's other delivery rules, as at listing (重要 data never as a file, …)
     listings_service.check_tier_rules(tier=listing["tier"], delivery_mode=listing["delivery_mode"], grade=grade,
                                       sharing_type=listing["sharing_type"])
+    if listing["delivery_mode"] == "file" and await listings_service.file_refusal(listing_id) is not None:
+        # the download would refuse it (personal information, a grade raised since listing): refuse the
+        # order now, before anything is signed or charged
+        raise DomainError("order.file_not_deliverable",
+                          "该数据含个人信息或重要数据，不能以文件方式交付，因此不能下单")
     return {**listing, "grade": grade}, plan
 
 

@@ -35,10 +35,18 @@ async def sign(*, order_id: int, org_id: int, roles: frozenset[str], user_id: in
         return await _common.get(order_id)
 
 
+async def on_contract_signed(contract_id: int) -> None:
+    """contracts' callback on a contract's second signature, whoever gave it (the holder's automatic
+    countersignature in a job, the contracts API): the order moves on in the same transaction."""
+    row = await Order.select(Order.id).where(Order.contract == contract_id).first()
+    if row is not None:
+        await advance_signed(row["id"])
+
+
 async def advance_signed(order_id: int) -> bool:
     """If the order's contract is signed by both, go on to payment (or, at a zero price, to delivery).
-    Also run periodically: a contract signed through the contracts API, or countersigned by the job,
-    is found here. False when there is nothing to do."""
+    Told by contracts when the second signature lands (on_contract_signed); also run periodically as
+    a safety net. False when there is nothing to do."""
     async with db.atomic():
         order = await _common.get(order_id)
         if order["status"] != OrderStatus.AWAITING_SIGNATURE.value or order["contract"] is None:

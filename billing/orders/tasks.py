@@ -24,8 +24,8 @@ async def expire_due() -> None:
 
 @jobs.job(name="billing.orders.advance_signed", every_seconds=300)
 async def advance_signed() -> None:
-    """Move on orders whose contract was completed outside the order's own sign call (the holder's
-    automatic countersignature, or signing through the contracts API)."""
+    """A safety net: contracts tell orders of a second signature at once (on_contract_signed); an
+    order whose contract completed while that callback was not installed is found here."""
     from billing.orders.tables import Order, OrderStatus
 
     rows = await Order.select(Order.id).where(Order.status == OrderStatus.AWAITING_SIGNATURE.value).order_by(Order.id)

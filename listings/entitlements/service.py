@@ -298,6 +298,14 @@ def _file_refusal(listing: dict, asset: dict) -> DomainError | None:
     return None
 
 
+async def file_refusal(listing_id: int) -> DomainError | None:
+    """Why the listing's data could not be delivered as a file today, or None; orders ask before
+    anything is charged, with the same rule a download applies."""
+    listing = await _listing(listing_id)
+    asset = await DataAsset.select().where(DataAsset.id == listing["asset"]).first()
+    return _file_refusal(listing, asset)
+
+
 async def open_download(*, entitlement_id: int, version: int, org_id: int, user_id: int) -> tuple[str, Iterator[bytes]]:
     """The buyer's file of one version, with a fresh delivery mark; records the download."""
     entitlement = await _get(entitlement_id)

@@ -10,6 +10,7 @@ from billing.disbursements.tables import DisbursementProposal
 from billing.invoices.tables import Invoice
 from billing.orders.tables import Order
 from billing.tables import JournalTxn
+from listings.tables import Entitlement
 from market import demo
 from market.tables import AuditEvent, Document, OutboxMessage
 
@@ -43,6 +44,10 @@ async def test_demo_trade_is_loaded_once_with_every_state(settings):
 
     free = by_key["demo-order-free"]
     assert free["total_fen"] == 0 and free["entitlement"] is not None
+    sandbox = by_key["demo-order-sandbox"]  # data services build on the buyer's raw-tier sandbox entitlement
+    assert sandbox["tier"] == "raw" and sandbox["delivery_mode"] == "sandbox" and sandbox["total_fen"] == 0
+    entitlement = await Entitlement.select().where(Entitlement.id == sandbox["entitlement"]).first()
+    assert entitlement["status"] == "active" and entitlement["source_ref"] == f"order:{sandbox['id']}"
     waiting = by_key["demo-order-payment"]
     assert waiting["payment_reference"].startswith("SJ") and waiting["total_fen"] > 0
     refunded = by_key["demo-order-refunded"]

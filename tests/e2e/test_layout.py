@@ -87,7 +87,7 @@ async def test_phone_menu_button_and_folded_facets(page: Page, tmp_path):
     await expect(header.get_by_role("link", name="找数据", exact=True)).to_be_visible()
     await page.screenshot(path=str(tmp_path / "phone-menu.png"))
 
-    await nav(page, "使用申请")  # inside the 我的数据 group of the menu
+    await nav(page, "数据使用方")  # inside the 我的数据 group of the menu
     await expect(page).to_have_url(re.compile(r"/my/requests$"))
 
     await page.goto("/search?q=公交")

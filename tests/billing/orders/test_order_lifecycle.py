@@ -192,3 +192,32 @@ async def test_order_status_stays_consistent_with_the_ledger(priced, steps):
             ent = await Entitlement.select(Entitlement.status).where(Entitlement.id == cur["entitlement_id"]).first()
             assert ent["status"] == "active"
     assert (await ledger.check()).ok
+
+
+async def test_a_buyer_signing_before_the_countersignature_still_moves_the_order_on(job_runtime):
+    """The contract is signable once rendered, before the job that countersigns for the holder runs:
+    the countersignature must still come and the order move on at once, without the periodic sweep."""
+    from contracts import service as contracts_service
+    from contracts.tables import PurchaseContract
+
+    orders.install()
+    m = await market(job_runtime)
+    row = await order(m)
+    assert row["status"] == "awaiting_signature"
+    # hold back the automatic countersignature until the buyer has signed: the order of a busy worker
+    await PurchaseContract.update({PurchaseContract.auto_countersign: False}).where(
+        PurchaseContract.id == row["contract"])
+    await job_runtime.drain(timeout=120)
+    with acting_as(actor(m["buyer"])):
+        await orders.sign(order_id=row["id"], org_id=m["buyer"]["org"]["id"], roles=frozenset({"buyer"}),
+                          user_id=m["buyer"]["id"], ip="127.0.0.1")
+    assert (await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"})))["status"] == \
+        "awaiting_signature"
+    await PurchaseContract.update({PurchaseContract.auto_countersign: True}).where(
+        PurchaseContract.id == row["contract"])
+    contract = await PurchaseContract.select(PurchaseContract.document).where(
+        PurchaseContract.id == row["contract"]).first()
+    await contracts_service.on_document_rendered(document_id=contract["document"])  # the late job
+    after = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
+    assert after["status"] == "awaiting_payment" and after["payment_reference"]
+    assert sorted(after["contract"]["signed_by"]) == ["buyer", "holder"]

@@ -9,7 +9,7 @@ from billing.orders.tables import Order
 from billing.tables import JournalTxn
 from contracts.tables import PurchaseContract
 from listings import service as listings_service
-from listings.tables import Listing, PriceCap
+from listings.tables import DataAsset, Listing, PriceCap
 from market.context import Actor, acting_as
 from market.errors import DomainError
 from market.tables import AuditEvent
@@ -78,6 +78,13 @@ async def test_what_could_not_be_delivered_is_refused(job_runtime):
         await listings_service.suspend(listing_id=m["listing"]["id"], reason="数据源异常")
     err = await _refused(m, "order.not_on_sale")
     assert "不在售" in err.message
+
+    m = await market(job_runtime)
+    # personal information found in the data after listing: the download would refuse the file, so the
+    # order is refused before a contract is drafted or anything is charged
+    await DataAsset.update({DataAsset.personal: True}).where(DataAsset.id == m["listing"]["asset"])
+    err = await _refused(m, "order.file_not_deliverable")
+    assert "个人信息" in err.message
 
 
 async def test_refund_larger_than_paid_and_second_payment_change_nothing(job_runtime):
