@@ -98,4 +98,4 @@ async def test_order_approve_sign_download_and_trace(page: Page, tmp_path):
     await page.get_by_role("button", name="溯源").click()
     await expect(page.get_by_test_id("trace")).to_contain_text(BUYER_ORG)
     await expect(page.get_by_test_id("trace")).to_contain_text("家庭医生签约")
-    await expect(page.get_by_test_id("trace")).to_contain_text(f"order:{order['id']}")  # the mark names the order
+    await expect(page.get_by_test_id("trace-order").first).to_contain_text(f"订单 {order['id']}")  # the mark names the order

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from factories import login, make_listing, make_user
 from listings import pricing
 from listings.entitlements import _row_marks, marks
-from listings.tables import DeliveryMark
+from listings.tables import DeliveryMark, Entitlement
+from order_steps import buy
 
 STREETS = ["湖滨街道", "清波街道", "小营街道", "望江街道", "南星街道", "紫阳街道", "文新街道", "翠苑街道",
            "灵隐街道", "北山街道", "西溪街道", "古荡街道", "蒋村街道", "留下街道", "转塘街道", "双浦镇"]
@@ -37,12 +38,11 @@ def _rows(text: str) -> list[str]:
     return text.splitlines(keepends=True)[1:]
 
 
-async def _claim_and_download(client, listing: dict, plan: dict, buyer: dict) -> tuple[int, str]:
-    csrf = await login(client, buyer)
-    resp = await client.post(f"/api/v1/listings/{listing['id']}/claim", headers={"X-CSRF-Token": csrf},
-                             json={"plan_id": plan["id"], "purpose": "industry", "purpose_note": "用于区域人口分析报告"})
-    assert resp.status_code == 201, resp.text
-    eid = resp.json()["id"]
+async def _order_and_download(client, job_runtime, holder: dict, listing: dict, plan: dict,
+                              buyer: dict) -> tuple[int, str]:
+    order = await buy(client, job_runtime, buyer=buyer, holder=holder, listing_id=listing["id"], plan_id=plan["id"])
+    eid = order["entitlement_id"]
+    await login(client, buyer)
     resp = await client.get(f"/api/v1/entitlements/{eid}/versions/1/file")
     assert resp.status_code == 200, resp.text
     client.cookies.clear()
@@ -62,8 +62,8 @@ async def test_an_excerpt_without_the_header_names_its_recipient(client, job_run
                               plans=[pricing.PlanSpec(kind="free", name="免费下载")])
     listing, plan = data["listing"], data["plans"][0]
     buyer_a, buyer_b = await make_user(["buyer"]), await make_user(["buyer"])
-    eid_a, text_a = await _claim_and_download(client, listing, plan, buyer_a)
-    eid_b, text_b = await _claim_and_download(client, listing, plan, buyer_b)
+    eid_a, text_a = await _order_and_download(client, job_runtime, holder, listing, plan, buyer_a)
+    eid_b, text_b = await _order_and_download(client, job_runtime, holder, listing, plan, buyer_b)
 
     # what the buyer parses: every number, code and empty cell as uploaded; text cells differ only by
     # invisible characters, and only one cell per row
@@ -83,7 +83,9 @@ async def test_an_excerpt_without_the_header_names_its_recipient(client, job_run
     found = await _trace(client, csrf, "".join(rows_a[200:500]))
     [mark] = found["marks"]
     assert mark["recipient_credit_code"] == buyer_a["org"]["credit_code"]
-    assert mark["entitlement_id"] == eid_a and mark["order"] == f"claim-{eid_a}"
+    [granted] = await Entitlement.select(Entitlement.source_ref).where(Entitlement.id == eid_a)
+    assert granted["source_ref"].startswith("order:")
+    assert mark["entitlement_id"] == eid_a and mark["order"] == granted["source_ref"]  # the mark names the order
     assert mark["listing_id"] == listing["id"] and mark["version"] == 1
     assert not mark["in_header"] and mark["rows_supporting"] == 300
     assert found["marked_rows"] == 300 and found["unattributed_rows"] == 0

@@ -88,15 +88,23 @@ async def test_quantity_field_and_a_refusal_shown_in_the_users_language(client, 
     key = KEY.search(page).group(1)
     data = {"plan_id": str(m["plan"]["id"]), "purpose": "sector", "quantity": "2", "idempotency_key": key}
     back = await _form(client, f"/listings/{listing_id}/order", csrf, **data)
+    # two years of a subscription: one order, priced as the quote said, one entitlement for the whole term
+    [row] = await Order.select().where(Order.listing == listing_id)
+    assert back == f"/orders/{row['id']}"
+    assert (row["quantity"], row["amount_fen"], row["total_fen"]) == (2, 240_000, 254_400)
+    # more than a buyer may take in one order: refused, shown in the reader's language, nothing written
+    too_many = {**data, "quantity": "121", "idempotency_key": "k-many"}
+    back = await _form(client, f"/listings/{listing_id}/order", csrf, **too_many)
     assert back.startswith(f"/listings/{listing_id}?purpose=sector&plan={m['plan']['id']}")
     page = (await client.get(back)).text
-    assert 'data-testid="flash"' in page and "order.quantity_unsupported" in page and "只能购买 1 份" in page
-    assert await Order.count() == 0
+    assert 'data-testid="flash"' in page and "price.quantity_too_large" in page and "最多购买 120 份" in page
+    assert await Order.count() == 1
     # the same refusal for an English reader
     client.cookies.set("lang", "en")
-    back = await _form(client, f"/listings/{listing_id}/order", csrf, **{**data, "idempotency_key": "k-en"})
+    back = await _form(client, f"/listings/{listing_id}/order", csrf, **{**too_many, "idempotency_key": "k-en"})
     page = (await client.get(back)).text
-    assert "order.quantity_unsupported" in page and "只能购买 1 份" not in page
+    assert "price.quantity_too_large" in page and "最多购买" not in page
+    assert await Order.count() == 1
 
 
 async def test_approve_sign_pay_deliver_confirm_through_the_pages(client, job_runtime):
