@@ -10,10 +10,10 @@ thread that runs an event loop (a request handler) raises, so a slip shows up in
 a web server that stalls for every request while a contract renders.
 
 The documents' own font. WeasyPrint subsets every font a PDF uses, reading the whole font file each
-time: Debian's Noto Serif CJK is a 26 MB collection, and subsetting it was half of a contract's
-rendering. scripts/pdf_fonts.py (run by `make setup`) cuts it down to GB 2312 and the frequent
-characters, as the family FONT_FAMILY in build/fonts/; the base stylesheet declares it with @font-face
-when the files are there. Templates from v2 on name it first and the full system font after it, so a
+time: Debian's Noto Serif CJK is a 26 MB collection of 65,535 glyphs, and copying, subsetting and
+compressing it was nearly half of a contract's rendering. scripts/pdf_fonts.py (run by `make setup`)
+cuts it down to GB 2312 and the frequent characters, as the family FONT_FAMILY in build/fonts/; the
+base stylesheet declares it with @font-face when the files are there. Templates from v2 on name it first and the full system font after it, so a
 character outside it (喆 in a name) is still drawn, from the system font. Version 1 templates do not
 name it and render exactly as before (tests/market/test_pdf_fonts.py compares the bytes). Without
 the files the family does not exist and every template falls back to the system font: slower, same
@@ -92,7 +92,8 @@ _local = threading.local()  # WeasyPrint's font configuration is not shared betw
 
 def _new_fonts_and_base() -> tuple[FontConfiguration, weasyprint.CSS]:
     fonts = FontConfiguration()
-    # the faces come first in the sheet: WeasyPrint loads them into `fonts` as it parses them
+    # WeasyPrint loads a sheet's @font-face fonts into `fonts` as it parses the sheet: the thread's
+    # cached configuration has the subset font from then on
     return fonts, weasyprint.CSS(string=font_faces() + BASE_CSS, font_config=fonts)
 
 
