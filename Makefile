@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+FONTS := build/fonts/SOURCE
 PG_URL ?= postgres://market:market@127.0.0.1:5432/market_test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
@@ -18,7 +19,11 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-setup: $(STAMP)
+# the documents' CJK font, cut from the system's Noto Serif CJK SC (contracts and invoices render in about half the CPU time, bench/pdf.py)
+$(FONTS): $(STAMP) scripts/pdf_fonts.py
+	$(BIN)/python scripts/pdf_fonts.py
+
+setup: $(STAMP) $(FONTS)
 
 run: setup
 	$(BIN)/market demo

@@ -9,17 +9,28 @@ Rendering is synchronous and CPU-heavy: it runs in job worker threads only. Call
 thread that runs an event loop (a request handler) raises, so a slip shows up in tests instead of as
 a web server that stalls for every request while a contract renders.
 
-Each rendering thread keeps its font configuration and the parsed base stylesheet: building them
-was a tenth of a render (bench/checkout.py), and the bytes come out the same either way (the test
-renders twice and compares). A document declaring its own @font-face gets a fresh configuration,
-since WeasyPrint adds such fonts to the configuration it is given, and the next document must not
-see them.
+The documents' own font. WeasyPrint subsets every font a PDF uses, reading the whole font file each
+time: Debian's Noto Serif CJK is a 26 MB collection of 65,535 glyphs, and copying, subsetting and
+compressing it was nearly half of a contract's rendering. scripts/pdf_fonts.py (run by `make setup`)
+cuts it down to GB 2312 and the frequent characters, as the family FONT_FAMILY in build/fonts/; the
+base stylesheet declares it with @font-face when the files are there. Templates from v2 on name it first and the full system font after it, so a
+character outside it (喆 in a name) is still drawn, from the system font. Version 1 templates do not
+name it and render exactly as before (tests/market/test_pdf_fonts.py compares the bytes). Without
+the files the family does not exist and every template falls back to the system font: slower, same
+text.
+
+Each rendering thread keeps its font configuration and the parsed base stylesheet (with its
+@font-face rules, so the font files are loaded once per thread): building them was a tenth of a
+render (bench/checkout.py), and the bytes come out the same either way (the test renders twice and
+compares). A document declaring its own @font-face gets a fresh configuration, since WeasyPrint adds
+such fonts to the configuration it is given, and the next document must not see them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -27,6 +38,16 @@ from weasyprint.text.fonts import FontConfiguration
 # Serif (宋体-like) is what Chinese contracts and invoices are printed in; Sans is the fallback.
 CJK_FONT = '"Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", serif'
 _MARGIN_BOXES = ("top-left", "top-center", "top-right", "bottom-left", "bottom-center", "bottom-right")
+
+# The subset font built by scripts/pdf_fonts.py. Its family name is its own, so fontconfig never
+# takes it for "Noto Serif CJK SC", which version 1 templates (and old documents) name.
+FONT_FAMILY = "Market Serif CJK SC"
+FONT_DIR = Path(__file__).resolve().parent.parent / "build" / "fonts"
+FONT_FILES = {"Regular": "MarketSerifCJKSC-Regular.otf", "Bold": "MarketSerifCJKSC-Bold.otf"}
+_FONT_WEIGHTS = {"Regular": "normal", "Bold": "bold"}
+# what templates from v2 on name (the subset first, the full font for what it lacks); a template is
+# frozen text, so each writes it out, and tests/market/test_pdf_fonts.py checks they do
+DOCUMENT_FONT = f'"{FONT_FAMILY}", {CJK_FONT}'
 
 BASE_CSS = f"""
 @page {{
@@ -37,6 +58,21 @@ BASE_CSS = f"""
 }}
 html {{ font-family: {CJK_FONT}; font-size: 10.5pt; line-height: 1.6; }}
 """
+
+
+def font_faces() -> str:
+    """@font-face rules for the subset font files that exist (none when scripts/pdf_fonts.py did not run)."""
+    faces = []
+    for style, name in FONT_FILES.items():
+        path = FONT_DIR / name
+        if path.is_file():
+            faces.append(f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.as_uri()}"); '
+                         f"font-weight: {_FONT_WEIGHTS[style]}; }}")
+    return "\n".join(faces)
+
+
+def has_document_font() -> bool:
+    return all((FONT_DIR / name).is_file() for name in FONT_FILES.values())
 
 
 class RenderOnEventLoop(RuntimeError):
@@ -54,14 +90,19 @@ def _on_event_loop() -> bool:
 _local = threading.local()  # WeasyPrint's font configuration is not shared between threads
 
 
+def _new_fonts_and_base() -> tuple[FontConfiguration, weasyprint.CSS]:
+    fonts = FontConfiguration()
+    # WeasyPrint loads a sheet's @font-face fonts into `fonts` as it parses the sheet: the thread's
+    # cached configuration has the subset font from then on
+    return fonts, weasyprint.CSS(string=font_faces() + BASE_CSS, font_config=fonts)
+
+
 def _fonts_and_base(html: str) -> tuple[FontConfiguration, weasyprint.CSS]:
     if "@font-face" in html:
-        fonts = FontConfiguration()
-        return fonts, weasyprint.CSS(string=BASE_CSS, font_config=fonts)
+        return _new_fonts_and_base()
     cached = getattr(_local, "fonts_and_base", None)
     if cached is None:
-        fonts = FontConfiguration()
-        cached = _local.fonts_and_base = (fonts, weasyprint.CSS(string=BASE_CSS, font_config=fonts))
+        cached = _local.fonts_and_base = _new_fonts_and_base()
     return cached
 
 

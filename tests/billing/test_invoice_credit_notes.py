@@ -54,7 +54,7 @@ async def test_a_full_credit_note_reverses_the_invoice_and_names_it(job_runtime)
 
     await job_runtime.drain(timeout=120)
     doc = await documents.get_document(red["document"])
-    assert (doc["kind"], doc["template"]) == ("credit_note", "pdf/credit_note/v1.html")
+    assert (doc["kind"], doc["template"]) == ("credit_note", "pdf/credit_note/v2.html")
     text = flat(pdftotext(await documents.pdf_bytes(red["document"])))
     for needle in ("电子发票（普通发票）", "红字发票", red["number"], original["number"], "-10000.00", "-600.00",
                    red["total_upper"], "¥-" + str(-red["total_fen"] // 100)):

@@ -44,7 +44,7 @@ async def test_an_invoice_carries_the_snapshot_and_a_20_digit_number(job_runtime
     [line] = json.loads(inv["lines"])
     assert line["item"] == "*信息技术服务*数据产品" and line["tax_rate_bps"] == 600 and line["tax_fen"] == 74_074
     doc = await documents.get_document(inv["document"])
-    assert (doc["kind"], doc["template"], doc["subject_id"]) == ("invoice", "pdf/invoice/v1.html", inv["number"])
+    assert (doc["kind"], doc["template"], doc["subject_id"]) == ("invoice", "pdf/invoice/v2.html", inv["number"])
     [event] = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "invoice.issued")
     assert event["object_id"] == inv["number"]
 

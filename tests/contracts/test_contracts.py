@@ -33,7 +33,7 @@ async def _drafted(job_runtime, *, render: bool = True, auto: bool = False, **ov
 async def test_contract_renders_through_the_job_with_its_chinese_text_and_font(job_runtime, tmp_path):
     buyer, holder, c = await _drafted(job_runtime)
     assert c["status"] == "awaiting_signatures" and c["number"].startswith("HT-")
-    assert c["template_version"] == 1 and c["document"]["status"] == "rendered"
+    assert c["template_version"] == 2 and c["document"]["status"] == "rendered"
     _name, data = await service.contract_pdf(contract_id=c["id"], org_id=buyer["id"], roles=frozenset({"buyer"}))
     assert hashlib.sha256(data).hexdigest() == c["document"]["sha256"]
     text = flat(pdftotext(data))
