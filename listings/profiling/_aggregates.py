@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from listings.profiling import _rules
 from listings.profiling._column import _Column, _lit
 from listings.profiling._rules import CATEGORY_FETCH, PATTERNS, SQL_BATCH, TOP_K, TYPE_SHARE, WIDE, _BOOL_PAIRS
 
@@ -81,9 +84,6 @@ class _Aggregating:
                 inner.append(f"try_strptime({q}, {fmts}) AS {d}")
             outer += [f"count({d})", f"arg_min({q}, {d})", f"arg_max({q}, {d})"]
             keys += ["typed", "tmin", "tmax"]
-        if self._mostly_unique(c):  # how _group_repeated groups it (HyperLogLog: a routing hint, never reported)
-            outer.append(f"approx_count_distinct({q})")
-            keys.append("approx_distinct")
         if c.semantic in ("mobile", "person_name"):
             v = q
             if c.semantic == "mobile" and c.separators:
@@ -143,7 +143,8 @@ class _Aggregating:
 
     def _mostly_unique(self, c: _Column) -> bool:
         sample_nn = c.stats.get("nn") or 0
-        return bool(sample_nn) and c.stats["distinct"] / sample_nn > 0.5 and self.rows > 50_000
+        return bool(sample_nn) and c.stats["distinct"] / sample_nn > 0.5 \
+            and self.rows > _rules.MOSTLY_UNIQUE_ROWS
 
     @staticmethod
     def _few(c: _Column) -> bool:
@@ -176,7 +177,7 @@ class _Aggregating:
         q = c.q
         nn = c.full["nonnull"]
         where = f"{q} IS NOT NULL"
-        if (c.full.get("approx_distinct") or 0) >= 0.8 * nn:
+        if self._few_pairs(c, nn):
             # few values repeat: grouping a million 64-bit hashes costs less than grouping the strings, and only
             # the rows whose hash repeats are grouped by value (a value seen once has a hash seen once; a hash
             # seen more often holds a repeated value or values that collide, which the value grouping tells apart)
@@ -191,6 +192,17 @@ class _Aggregating:
             seen = {v for v, _n in c.groups}
             pad = [(v, 1) for v in sorted(set(self._raw_sample(c))) if v not in seen]
             c.groups += pad[:TOP_K - len(c.groups)]
+
+    @staticmethod
+    def _few_pairs(c: _Column, nn: int) -> bool:
+        """Whether few rows of the column hold a repeated value, judged by the pairs of equal values in the sample
+        (of n values: a pair of the column shows in it with odds (n / nn)², so pairs ≈ sample pairs × (nn / n)²).
+        Only the way of grouping depends on it, not the result."""
+        n = len(c.sample)
+        if not n:
+            return False
+        pairs = sum(k * (k - 1) // 2 for k in Counter(c.sample).values() if k > 1)
+        return pairs * (nn / n) ** 2 <= nn / 4
 
     def _raw_sample(self, c: _Column) -> list[str]:
         return [r[0] for r in self.con.execute(f"SELECT {c.q} FROM s WHERE {c.q} IS NOT NULL LIMIT 200").fetchall()]

@@ -81,3 +81,18 @@ def test_line_ends_in_any_mix_and_any_blocks(tmp_path_factory, ends, last, chunk
         _bytecopy._CHUNK = old
     assert fast[2] == (set(ends) == {"\r\n"} and last == "\r\n")
     assert fast[:2] == _prepare(tmp_path, "loop", data, fast=False)[:2]
+
+
+def test_a_later_rewrite_of_the_prepared_csv_leaves_the_upload_alone(tmp_path):
+    """The link shares the upload's bytes: what rewrites the prepared CSV afterwards (the 元 columns beside amounts
+    written with units) writes a new file, so the upload keeps its bytes."""
+    from listings.profiling import amounts
+
+    data = ("名称,注册资本\r\n" + "".join(f"企业{i},{i % 90 + 10}万元\r\n" for i in range(3000))).encode("utf-8")
+    src = tmp_path / "amounts.csv"
+    src.write_bytes(data)
+    table = reading.prepare(src, tmp_path / "out", filename="t.csv", fast=True)
+    assert os.stat(table.csv_path).st_ino == os.stat(src).st_ino
+    added = amounts.add_normalised_columns(table.csv_path, table.columns)
+    assert added and table.csv_path.read_bytes() != data
+    assert src.read_bytes() == data
