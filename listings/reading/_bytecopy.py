@@ -44,20 +44,20 @@ def _copy_bytes(src: Path, offset: int, out: Path, header: bytes, delimiter: byt
     ended by CRLF; result["lines"], result["size"]: how many lines, and their bytes without the line ends (a thread:
     stops early when `stop` is set).
 
-    When that output is `src` itself, byte for byte (`src` begins with exactly `header`, the delimiter is a comma
-    and every line ends with CRLF), nothing is written and result["same"] is True: the caller links or copies the
-    file (_place) instead of writing a second copy through Python. Otherwise the lines that are already right are
-    copied as they are up to the first that is not, and the rest is converted."""
+    With commas, the lines that already end with CRLF (up to the first that does not) are the output's as they are:
+    the kernel copies them (_copy_range), Python only counts them. When that is all of them and `src` begins with
+    exactly `header` (a file saved as csv.writer writes it, without a BOM), the output is `src` itself: nothing is
+    written, result["same"] is True, and the caller links the file (_place)."""
     table = None if delimiter == b"," else bytes.maketrans(delimiter, b",")
     try:
         lines = size = 0
         start = offset
-        if table is None and _starts_with(src, offset, header):
+        if table is None:
             got = _crlf_prefix(src, offset, stop)
             if got is None:
                 return
             lines, size, start = got
-            if start == src.stat().st_size:
+            if start == src.stat().st_size and _starts_with(src, offset, header):
                 result["lines"], result["size"], result["same"] = lines, size, True
                 return
         with out.open("wb") as fout:
@@ -117,16 +117,25 @@ def _starts_with(path: Path, offset: int, header: bytes) -> bool:
 
 
 def _copy_range(src: Path, start: int, length: int, fout) -> None:
+    """`length` bytes of `src` from `start` appended to the open `fout`, copied by the kernel (copy_file_range),
+    or by Python where the system cannot."""
     if length <= 0:
         return
+    fout.flush()
+    done = 0
     with src.open("rb") as fin:
-        fin.seek(start)
-        while length > 0:
-            chunk = fin.read(min(_CHUNK, length))
-            if not chunk:
-                break
-            fout.write(chunk)
-            length -= len(chunk)
+        try:
+            while done < length:
+                n = os.copy_file_range(fin.fileno(), fout.fileno(), length - done, start + done)
+                if not n:
+                    break
+                done += n
+        except (OSError, AttributeError):  # (no such system call here, or not between these files)
+            fin.seek(start + done)
+            while done < length and (chunk := fin.read(min(_CHUNK, length - done))):
+                fout.write(chunk)
+                done += len(chunk)
+    fout.seek(0, os.SEEK_END)
 
 
 def _place(result: dict, src: Path, out: Path) -> None:

@@ -50,13 +50,17 @@ def test_a_file_already_prepared_is_linked_not_copied(tmp_path, shared):
     assert (fields, out) == _prepare(tmp_path, "loop", data, fast=False)[:2]
 
 
-@pytest.mark.parametrize("case", ["lf", "one lf late", "no end at the end", "lf header", "cr lf cr"])
+@pytest.mark.parametrize("case", ["lf", "one lf late", "no end at the end", "lf header", "cr lf cr", "bom", "title row"])
 @pytest.mark.parametrize("chunk", [1, 7, 100, 4 * 1024**2])
 def test_any_other_line_end_gives_the_row_loops_bytes(tmp_path, monkeypatch, case, chunk):
     ends = {"lf": ["\n"] * 300, "one lf late": ["\r\n"] * 290 + ["\n"] + ["\r\n"] * 9,
             "no end at the end": ["\r\n"] * 299 + [""], "lf header": ["\r\n"] * 300,
-            "cr lf cr": ["\r\n"] * 150 + ["\r\r\n"] + ["\r\n"] * 149}[case]
+            "cr lf cr": ["\r\n"] * 150 + ["\r\r\n"] + ["\r\n"] * 149}.get(case, ["\r\n"] * 300)
     data = _data(ends, header_end="\n" if case == "lf header" else "\r\n")
+    if case == "bom":  # as Excel saves “CSV UTF-8”: the lines after the header are copied by the kernel
+        data = b"\xef\xbb\xbf" + data
+    if case == "title row":
+        data = "2024年企业登记信息\r\n".encode() + data
     monkeypatch.setattr(_bytecopy, "_CHUNK", chunk)
     fast = _prepare(tmp_path, "fast", data, fast=True)
     assert not fast[2]  # a new file, not a link
@@ -68,18 +72,20 @@ def test_any_other_line_end_gives_the_row_loops_bytes(tmp_path, monkeypatch, cas
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ends=st.lists(st.sampled_from(["\r\n", "\r\n", "\r\n", "\n"]), min_size=210, max_size=260),
-       last=st.sampled_from(["\r\n", "\n", ""]), chunk=st.integers(1, 64))
-def test_line_ends_in_any_mix_and_any_blocks(tmp_path_factory, ends, last, chunk):
-    """Linked exactly when every line ends with CRLF; the row loop's bytes in every case."""
+       last=st.sampled_from(["\r\n", "\n", ""]), chunk=st.integers(1, 64),
+       before=st.sampled_from(["", "\ufeff", "企业登记信息（2024年）\r\n"]))
+def test_line_ends_in_any_mix_and_any_blocks(tmp_path_factory, ends, last, chunk, before):
+    """Linked exactly when every line ends with CRLF and nothing stands before the header; the row loop's bytes in
+    every case."""
     tmp_path = tmp_path_factory.mktemp("mix")
-    data = _data(ends + [last])
+    data = before.encode() + _data(ends + [last])
     old = _bytecopy._CHUNK
     _bytecopy._CHUNK = chunk
     try:
         fast = _prepare(tmp_path, "fast", data, fast=True)
     finally:
         _bytecopy._CHUNK = old
-    assert fast[2] == (set(ends) == {"\r\n"} and last == "\r\n")
+    assert fast[2] == (set(ends) == {"\r\n"} and last == "\r\n" and not before)
     assert fast[:2] == _prepare(tmp_path, "loop", data, fast=False)[:2]
 
 
