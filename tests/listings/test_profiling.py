@@ -439,3 +439,14 @@ def test_a_value_without_a_digit_is_only_checked_for_its_unit(value):
         assert not _RX[kind].match(value) and not _RX[kind].fullmatch(value)
     if _RX["unit_suffix"].search(value):
         assert value[-1:] in _UNIT_LAST
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ﬀßŉXxAB -\t\u3000+８６１３１２３中文省市路号王伟")), max_size=20))
+def test_a_value_without_a_digit_matches_no_identifier(value):
+    """Semantic detection counts identifier matches (ID numbers, credit codes, mobiles, region codes) only over the
+    values with a digit: no value without one matches, however it is cleaned or upper-cased."""
+    from listings.profiling._semantics import DIGIT_KINDS
+    from listings.profiling._typing import _Typing
+
+    assert not any(_Typing._matches(None, kind, value) for kind in DIGIT_KINDS)
