@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from listings.profiling import _rules
 from listings.profiling._column import _Column, _lit
 from listings.profiling._rules import CATEGORY_FETCH, PATTERNS, SQL_BATCH, TOP_K, TYPE_SHARE, WIDE, _BOOL_PAIRS
 
@@ -119,10 +122,9 @@ class _Aggregating:
         batched: list[_Column] = []  # a wide table's columns, grouped a batch of columns per query
         for i, c in enumerate(self.cols):
             nn = c.full["nonnull"]
-            sample_nn = c.stats.get("nn") or 0
             if not nn:
                 c.distinct, c.groups = 0, []
-            elif sample_nn and c.stats["distinct"] / sample_nn > 0.5 and self.rows > 50_000:
+            elif self._mostly_unique(c):
                 self._group_repeated(c)
             elif len(self.cols) >= WIDE:
                 batched.append(c)
@@ -138,6 +140,11 @@ class _Aggregating:
         for start in range(0, len(batched), 5 * SQL_BATCH):
             self._group_batch(batched[start:start + 5 * SQL_BATCH])
             self.progress(0.55 + 0.25 * min(1.0, (start + 5 * SQL_BATCH) / len(batched)), "top_values")
+
+    def _mostly_unique(self, c: _Column) -> bool:
+        sample_nn = c.stats.get("nn") or 0
+        return bool(sample_nn) and c.stats["distinct"] / sample_nn > 0.5 \
+            and self.rows > _rules.MOSTLY_UNIQUE_ROWS
 
     @staticmethod
     def _few(c: _Column) -> bool:
@@ -162,41 +169,40 @@ class _Aggregating:
             c.groups = [(v, n) for v, n, _ in got]
 
     def _group_repeated(self, c: _Column) -> None:
-        """Mostly-unique column: aggregate only the values that repeat (a 1M-group window and sort
-        cost more than the grouping itself). distinct = non-null - (rows in repeated groups - their
-        number); top values are the repeated ones, padded with sampled values, which occur once."""
+        """Mostly-unique column: only the values that repeat are kept from the grouping (a window and a sort over
+        a million groups cost more than the grouping itself). Exact: distinct = non-null - (rows in repeated
+        groups - their number); top values are the repeated ones, padded with sampled values, which occur once
+        (when fewer than TOP_K values repeat, all of them are in the top values: any other sampled value occurs
+        once)."""
         q = c.q
-        # Grouping a million strings costs more than grouping their 64-bit hashes: group the hashes, then the
-        # values only of the rows whose hash repeats. Exact: a hash seen once is a value seen once; a hash
-        # seen more often holds a repeated value, or values that collide, which the second grouping tells apart.
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE h AS SELECT hash({q}) AS h, count(*) AS n FROM t "
-                         f"WHERE {q} IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
-        in_repeats = self.con.execute("SELECT coalesce(sum(n), 0) FROM h").fetchone()[0]
-        few_repeat = in_repeats <= c.full["nonnull"] // 2  # else grouping the values at once is cheaper
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE g AS SELECT {q} AS v, count(*) AS n FROM t "
-                         f"WHERE {q} IS NOT NULL {'AND hash(' + q + ') IN (SELECT h FROM h)' if few_repeat else ''} "
-                         f"GROUP BY {q}")
-        self.con.execute("DROP TABLE h")
-        values_in_repeats = self.con.execute("SELECT count(*) FROM g").fetchone()[0]
-        self.con.execute("DELETE FROM g WHERE n = 1")  # values seen once (hash collisions, or all of them)
-        groups, rows_in = self.con.execute("SELECT count(*), coalesce(sum(n), 0) FROM g").fetchone()
-        top = self.con.execute(f"SELECT v, n FROM g ORDER BY n DESC, v LIMIT {TOP_K}").fetchall()
-        c.distinct = (c.full["nonnull"] - in_repeats + values_in_repeats) if few_repeat else values_in_repeats
-        c.groups = [(v, n) for v, n in top]
+        nn = c.full["nonnull"]
+        where = f"{q} IS NOT NULL"
+        if self._few_pairs(c, nn):
+            # few values repeat: grouping a million 64-bit hashes costs less than grouping the strings, and only
+            # the rows whose hash repeats are grouped by value (a value seen once has a hash seen once; a hash
+            # seen more often holds a repeated value or values that collide, which the value grouping tells apart)
+            where += f" AND hash({q}) IN (SELECT hash({q}) FROM t WHERE {q} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)"
+        top = self.con.execute(
+            f"SELECT v, n, count(*) OVER (), sum(n) OVER () FROM (SELECT {q} AS v, count(*) AS n FROM t "
+            f"WHERE {where} GROUP BY {q} HAVING count(*) > 1) ORDER BY n DESC, v LIMIT {TOP_K}").fetchall()
+        groups, rows_in = (top[0][2], int(top[0][3])) if top else (0, 0)
+        c.distinct = nn - rows_in + groups
+        c.groups = [(v, n) for v, n, _g, _r in top]
         if len(c.groups) < TOP_K:
-            repeated = set(self.con.execute("SELECT v FROM g").fetchall()) if groups <= 100_000 else None
             seen = {v for v, _n in c.groups}
-            pad = []
-            for v in sorted(set(self._raw_sample(c))):
-                if v in seen or (repeated is not None and (v,) in repeated):
-                    continue
-                if repeated is None and self.con.execute("SELECT count(*) FROM g WHERE v = ?", [v]).fetchone()[0]:
-                    continue
-                pad.append((v, 1))
-                if len(c.groups) + len(pad) >= TOP_K:
-                    break
-            c.groups += pad
-        self.con.execute("DROP TABLE g")
+            pad = [(v, 1) for v in sorted(set(self._raw_sample(c))) if v not in seen]
+            c.groups += pad[:TOP_K - len(c.groups)]
+
+    @staticmethod
+    def _few_pairs(c: _Column, nn: int) -> bool:
+        """Whether few rows of the column hold a repeated value, judged by the pairs of equal values in the sample
+        (of n values: a pair of the column shows in it with odds (n / nn)², so pairs ≈ sample pairs × (nn / n)²).
+        Only the way of grouping depends on it, not the result."""
+        n = len(c.sample)
+        if not n:
+            return False
+        pairs = sum(k * (k - 1) // 2 for k in Counter(c.sample).values() if k > 1)
+        return pairs * (nn / n) ** 2 <= nn / 4
 
     def _raw_sample(self, c: _Column) -> list[str]:
         return [r[0] for r in self.con.execute(f"SELECT {c.q} FROM s WHERE {c.q} IS NOT NULL LIMIT 200").fetchall()]

@@ -25,6 +25,9 @@ CATEGORY_FETCH = 1000  # all values of a column with at most this many distinct 
 SAMPLE_CELLS = 2_000_000
 SQL_BATCH = 100  # columns per query (DuckDB plans a query of thousands of expressions slowly)
 WIDE = 64  # from this many columns, top values are grouped in batches of columns (one query each)
+# a column whose sampled values are mostly distinct is grouped keeping only repeated values (_group_repeated) from
+# this many rows on; below it the plain grouping costs little
+MOSTLY_UNIQUE_ROWS = 50_000
 
 # ~300 most common Chinese surnames (single character), most frequent first, and compound surnames.
 COMMON_SURNAMES = tuple(

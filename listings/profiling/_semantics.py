@@ -12,6 +12,11 @@ from listings.profiling._identifiers import ric_is_valid, uscc_is_valid
 from listings.profiling._rules import DETECT_VALUES, HINTED_SHARE, SEMANTIC_SHARE, TYPE_SHARE, UNIT_SUFFIX, _RX, _UNIT_IN_NAME
 
 
+# kinds whose pattern needs an ASCII digit, which neither cleaning (spaces, hyphens) nor upper-casing makes
+DIGIT_KINDS = frozenset({"resident_id", "uscc", "mobile", "region_code"})
+_DIGIT = re.compile("[0-9]")
+
+
 class _Semantics:
     """Stage 4: semantic types on the sample (identifiers, names, places, amounts, coordinates)."""
 
@@ -25,9 +30,16 @@ class _Semantics:
 
     def _detect_column(self, c: _Column, vals: list[str]) -> None:
         n = len(vals)
+        with_digit = None
 
         def share(kind: str) -> float:
-            s = _share(sum(1 for v in vals if self._matches(kind, v)), n)
+            nonlocal with_digit
+            pool = vals
+            if kind in DIGIT_KINDS:  # (names and places: most values have no digit, none of which can match)
+                if with_digit is None:
+                    with_digit = [v for v in vals if _DIGIT.search(v)]
+                pool = with_digit
+            s = _share(sum(1 for v in pool if self._matches(kind, v)), n)
             c.candidates[kind] = round(s, 4)
             return s
 

@@ -14,6 +14,10 @@ from listings.profiling._identifiers import region_codes
 from listings.profiling._rules import DATETIME_FORMATS, DATE_FORMATS, DETECT_VALUES, SAMPLE_CELLS, SEMANTIC_SHARE, SQL_BATCH, TYPE_SAMPLE, TYPE_SHARE, WIDE, _CODE_HINT, _DATE_HINT, _NULLSTR, _RX
 
 
+_DIGIT = re.compile("[0-9]")
+_UNIT_LAST = frozenset("元年%％\n")  # the last character of what UNIT_SUFFIX matches
+
+
 class _Typing:
     """Stages 1-2 of a profile: load the CSV into DuckDB, sample it, decide storage types."""
 
@@ -94,8 +98,17 @@ class _Typing:
         st = dict.fromkeys(("int", "num", "int_c", "num_c", "date", "datetime", "date8", "coord", "lead0"), 0)
         lengths = []
         units: set[str] = set()  # unit suffixes stripped before parsing (元, 万元, %, 年 …)
+        digit = _DIGIT.search
         for v in vals:
             lengths.append(len(v))
+            if not digit(v):
+                # no number, date or time without a digit ([0-9] in every pattern): only a unit to note (the unit
+                # pattern ends in one of these, or with $ before a final line feed)
+                if v[-1:] in _UNIT_LAST:
+                    c = unit.sub("", v)
+                    if len(c) != len(v):
+                        units.add(v[len(c):].strip())
+                continue
             if rx_num.fullmatch(v):
                 st["num"] += 1
                 if rx_int.fullmatch(v):

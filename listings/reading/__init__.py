@@ -9,12 +9,14 @@ markers. The output loads as-is with DuckDB `read_csv(path, header=true, all_var
 Memory stays bounded for text (CSV/TSV/JSON lines: decoded in chunks, copied row by row) and XLSX
 (openpyxl read-only); legacy XLS and JSON documents (≤ 50 MB) are loaded whole. Big delimited text files
 (≥ FAST_MIN_BYTES) take a fast copy with the very same result: DuckDB finds the lines that need no change, those
-are copied as bytes, and the row loop handles the rest (see _fast; any doubt and the loop does it all).
+are copied as bytes, and the row loop handles the rest (see _fast; any doubt and the loop does it all). A file that
+is already exactly the output (UTF-8, commas, CRLF, the header as written here) is linked rather than copied.
 
 Helpers live in private modules: _errors (messages), _limits (limits on user input), _sources (formats → raw
 rows), _encoding (which text encoding, or the question to the holder), _layout (where the table starts, column
-names), _copy (the row-by-row copy), _fast (the fast copy of big clean files), _loaded (loading into DuckDB while
-checking, so profiling parses the file once).
+names), _copy (the row-by-row copy), _fast (the fast copy of big clean files), _bytecopy (its byte copy of clean
+lines, by the kernel or as a link where the lines are already right), _loaded (loading into DuckDB while checking, so
+profiling parses the file once).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from listings.reading._sources import Source
-from listings.reading import _copy
+from listings.reading import _bytecopy, _copy
+from listings.reading._bytecopy import _blocks, _copy_bytes, _count_lines, _place
 from listings.reading._layout import MISSING_MARKERS
 
 
@@ -43,7 +44,6 @@ _SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003
           "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # what str.strip() removes (a test checks)
 _QUOTED = '",\r\n;|\'\t'  # a cell holding one of these is quoted by _Writer (or the whole row is)
 _FAST_MAX_DIRTY = 0.3  # when more lines than this need the row loop, routing costs about what it saves
-_CHUNK = 4 * 1024**2  # Python reads and writes in blocks of this size (a few copies each: memory stays ~100 MB)
 
 
 class _Redo(Exception):
@@ -195,6 +195,8 @@ class _FastCopy:
         lines, size, dirty = got
         if not dirty and (lines, size) != (result.get("lines"), result.get("size")):
             raise _Redo  # DuckDB split the lines otherwise than Python (mixed line ends after `skip`)
+        if not dirty:
+            _place(result, self.path, self.out)
         return got
 
     def _rows(self, bits: str, lines: int, size: int) -> Iterator[list[str] | _Block]:
@@ -270,37 +272,12 @@ class _FastCopy:
             raise _Redo
 
 
-def _blocks(path: Path, offset: int) -> Iterator[bytes]:
-    """The file from `offset` in blocks of whole lines (the last one may lack its line end)."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        carry = b""
-        while chunk := fh.read(_CHUNK):
-            block = carry + chunk
-            cut = block.rfind(b"\n") + 1
-            if cut:
-                yield block[:cut]
-            carry = block[cut:]
-        if carry:
-            yield carry
-
-
-def _count_lines(path: Path, offset: int) -> int:
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        n, last = 0, b"\n"
-        while chunk := fh.read(_CHUNK):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-        return n + (last != b"\n")
-
-
 def _transcode(src: Path, codec: str, dst: Path) -> bool:
     """`src` decoded with `codec` into `dst` as UTF-8; False if it does not decode (the row loop then says why)."""
     decoder = codecs.getincrementaldecoder(codec)()
     try:
         with src.open("rb") as fin, dst.open("wb") as fout:
-            while chunk := fin.read(_CHUNK):
+            while chunk := fin.read(_bytecopy._CHUNK):
                 fout.write(decoder.decode(chunk).encode("utf-8"))
             fout.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError:
@@ -331,36 +308,3 @@ def _preamble(path: Path, delimiter: str, records: int) -> tuple[int, int] | Non
         with path.open("rb") as fh:
             return 0, len(codecs.BOM_UTF8) if fh.read(3) == codecs.BOM_UTF8 else 0
     return len(sizes), sum(sizes)
-
-
-def _copy_bytes(src: Path, offset: int, out: Path, header: bytes, delimiter: bytes, stop: threading.Event,
-                result: dict) -> None:
-    """`out` = `header` + the lines of `src` from `offset` with the delimiter turned into commas and every line
-    ended by CRLF; result["lines"], result["size"]: how many lines, and their bytes without the line ends (a thread:
-    stops early when `stop` is set)."""
-    table = None if delimiter == b"," else bytes.maketrans(delimiter, b",")
-    lines = size = 0
-    try:
-        with out.open("wb") as fout:
-            fout.write(header)
-            for block in _blocks(src, offset):
-                if stop.is_set():
-                    return
-                if not block.endswith(b"\n"):
-                    block += b"\n"
-                ends = block.count(b"\n")
-                lines += ends
-                if table is not None:
-                    block = block.translate(table)
-                if b"\r" in block:
-                    pairs = block.count(b"\r\n")
-                    size += len(block) - ends - pairs
-                    if pairs != ends:  # mixed line ends (a lone CR fails the check anyway)
-                        block = block.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-                else:
-                    size += len(block) - ends
-                    block = block.replace(b"\n", b"\r\n")
-                fout.write(block)
-        result["lines"], result["size"] = lines, size
-    except BaseException as exc:  # handed to the waiting thread
-        result["error"] = exc

@@ -3,7 +3,8 @@
 When reading and profiling share a DuckDB connection (the profiling job's child does), a clean big text file
 is read once, not twice: DuckDB parses the file into the columns the profiler wants (`t`, c0…cN, VARCHAR, empty
 cells null) while a thread copies its bytes behind the new header line, and one aggregate over the columns
-tells whether every line is one _copy would write unchanged. If so the prepared CSV is done and the profiler
+tells whether every line is one _copy would write unchanged. If so the prepared CSV is done (a file that is
+already exactly the prepared CSV is not copied at all but linked, see _bytecopy) and the profiler
 starts from `t` without loading its own copy (the load was a third of the whole ingest time); if not — a line
 DuckDB cannot split into exactly `width` fields, any cell to quote, trim or blank, an empty, first-cell-only or
 repeated header row, or counts that differ from Python's — `t` is dropped and the fast copy goes on as before
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import threading
 
-from listings.reading._fast import _QUOTED, _SPACE, _copy_bytes, _line, _sql_str
+from listings.reading._bytecopy import _copy_bytes, _place
+from listings.reading._fast import _QUOTED, _SPACE, _line, _sql_str
 from listings.reading._layout import MISSING_MARKERS
 
 TABLE = "t"  # the name and columns (c0…) listings.profiling loads into
@@ -59,6 +61,7 @@ def load_and_check(fc, con) -> tuple[int, int, int] | None:
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
             raise result["error"]
         if (got[0], got[1]) == (result.get("lines"), result.get("size")):
+            _place(result, fc.path, fc.out)
             return got  # clean, copied, and loaded
         got = None  # DuckDB split the lines otherwise than Python: the line check decides
     con.execute(f"DROP TABLE IF EXISTS {TABLE}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from listings import profiling, reading
 
@@ -90,3 +92,33 @@ def test_mostly_unique_columns_count_exactly(tmp_path):
         assert col["distinct_count"] == len(counts)
         repeated = sorted(((v, n) for v, n in counts.items() if n > 1), key=lambda vn: (-vn[1], vn[0]))
         assert [tuple(t) for t in col["top_values"][:len(repeated[:10])]] == repeated[:10]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(60, 400), repeat_share=st.sampled_from([0.0, 0.01, 0.1, 0.3, 0.45]),
+       pool=st.integers(1, 30), nulls=st.sampled_from([0.0, 0.05]), seed=st.integers(0, 10**6))
+def test_mostly_unique_grouping_is_exact_for_any_column(tmp_path_factory, monkeypatch, rows, repeat_share, pool,
+                                                        nulls, seed):
+    """Whichever way a mostly-unique column is grouped (hashes first where few values repeat, the values at once
+    otherwise): the distinct count is exact, the repeated values lead the top values in order, and the values
+    padding them occur once."""
+    from collections import Counter
+
+    from listings.profiling import _rules
+
+    monkeypatch.setattr(_rules, "MOSTLY_UNIQUE_ROWS", 0)  # the path of a million rows, on a few hundred
+    rng = random.Random(seed)
+    values = []
+    for i in range(rows):
+        r = rng.random()
+        values.append("" if r < nulls else f"R{rng.randrange(pool):03d}" if r < nulls + repeat_share else f"U{i:05d}")
+    path = tmp_path_factory.mktemp("unique") / "u.csv"
+    path.write_text("编号,序\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)), encoding="utf-8")
+    col = profiling.profile_csv(path, ["编号", "序"])["columns"][0]
+    counts = Counter(v for v in values if v)
+    assert col["distinct_count"] == len(counts)
+    repeated = sorted(((v, n) for v, n in counts.items() if n > 1), key=lambda vn: (-vn[1], vn[0]))[:10]
+    top = [tuple(t) for t in col["top_values"]]
+    assert top[:len(repeated)] == repeated
+    assert all(counts[v] == n == 1 for v, n in top[len(repeated):])
+    assert len(top) == min(10, len(counts)) and len(set(v for v, _n in top)) == len(top)

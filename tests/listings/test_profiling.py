@@ -13,6 +13,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from listings import profiling
@@ -423,3 +425,28 @@ def test_coordinates_of_identified_people_are_whereabouts(tmp_path):
     assert col(p, "手机号")["semantic_type"] == "mobile"
     for name in ("经度", "纬度", "行程"):
         assert "whereabouts" in col(p, name)["sensitive_kind"] and col(p, name)["personal"], name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("元年%％万亿 \n\t,.-+:/eE年月日中文aZ０１") + ["\u3000"]), max_size=12))
+def test_a_value_without_a_digit_is_only_checked_for_its_unit(value):
+    """_type_stats skips the number, date and time patterns for a value without a digit and looks for a unit only
+    when the value ends like one: what that relies on, for any such value."""
+    from listings.profiling._rules import _RX
+    from listings.profiling._typing import _UNIT_LAST
+
+    for kind in ("integer", "number", "thousands", "coordinate", "date_like", "datetime_like"):
+        assert not _RX[kind].match(value) and not _RX[kind].fullmatch(value)
+    if _RX["unit_suffix"].search(value):
+        assert value[-1:] in _UNIT_LAST
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ﬀßŉXxAB -\t\u3000+８６１３１２３中文省市路号王伟")), max_size=20))
+def test_a_value_without_a_digit_matches_no_identifier(value):
+    """Semantic detection counts identifier matches (ID numbers, credit codes, mobiles, region codes) only over the
+    values with a digit: no value without one matches, however it is cleaned or upper-cased."""
+    from listings.profiling._semantics import DIGIT_KINDS
+    from listings.profiling._typing import _Typing
+
+    assert not any(_Typing._matches(None, kind, value) for kind in DIGIT_KINDS)

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from listings import reading
-from listings.reading import _fast
+from listings.reading import _bytecopy, _fast
 from listings.reading import _sources as _reading_sources
 from listings.reading import PreparedTable, ReadError, prepare
 from market.i18n import gettext as translate
@@ -604,7 +604,7 @@ def _outcome(tmp_path: Path, name: str, data: bytes, fast: bool):
 @pytest.mark.parametrize("case", list(FAST_CASES))
 def test_fast_copy_gives_what_the_row_loop_gives(tmp_path, monkeypatch, case, chunk):
     data, path = FAST_CASES[case]
-    monkeypatch.setattr(_fast, "_CHUNK", chunk)
+    monkeypatch.setattr(_bytecopy, "_CHUNK", chunk)
     seen = _paths(monkeypatch)
     fast = _outcome(tmp_path, "t.csv", data, fast=True)
     assert seen == ([] if path == "loop" else [path])
@@ -675,7 +675,7 @@ def test_fast_copy_fuzz(tmp_path, monkeypatch):
             data = text.encode(rng.choice(["utf-8", "gbk", "utf-8-sig"]))
         except UnicodeEncodeError:
             data = text.encode("utf-8")
-        monkeypatch.setattr(_fast, "_CHUNK", rng.choice([7, 100, 4 * 1024**2]))
+        monkeypatch.setattr(_bytecopy, "_CHUNK", rng.choice([7, 100, 4 * 1024**2]))
         work = tmp_path / str(case)
         work.mkdir()
         assert _outcome(work, "f.csv", data, fast=True) == _outcome(work, "f.csv", data, fast=False), text[:300]
