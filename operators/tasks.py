@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from market import jobs
+from market.i18n import N_
 from operators import events
 
 
@@ -47,7 +48,7 @@ async def _run_set_aside(kwargs: dict, reason: str) -> None:
     """A pipeline run's job was dead-lettered: the run fails with the reason instead of staying queued."""
     from operators.pipelines import _runs
 
-    await _runs._fail(kwargs["run_id"], f"pipeline.{reason}", "加工任务多次未能完成，已停止重试。请检查 SQL 后重新运行", {})
+    await _runs._fail(kwargs["run_id"], f"pipeline.{reason}", N_("加工任务多次未能完成，已停止重试。请检查 SQL 后重新运行"), {})
 
 
 @jobs.job(name="operators.run_pipeline", queue="pipelines", max_retries=0, time_limit_ms=2 * 60 * 60 * 1000,

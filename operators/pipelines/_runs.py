@@ -22,6 +22,7 @@ from listings import service as listings_service
 from market import audit, bounded, db, jobs, runtime
 from market.context import Actor, acting_as
 from market.errors import DomainError, NotFound
+from market.i18n import N_
 from operators.pipelines import _define, engines
 from operators.tables import Lineage, Pipeline, PipelineRun, RunStatus
 
@@ -101,12 +102,12 @@ def _run_engine(task: engines.Task, settings) -> engines.Result:
         return bounded.run(engines.run_duckdb, task, budget=budget).value
     except bounded.BudgetExceeded as exc:
         if exc.kind == "time":
-            raise engines.PipelineFailed("pipeline.over_time", "加工超过时间上限 {seconds} 秒，已停止",
+            raise engines.PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                                          {"seconds": f"{task.seconds:g}"}) from None
         if exc.kind == "memory":
-            raise engines.PipelineFailed("pipeline.over_memory", "加工超过内存上限 {mb} MB，已停止",
+            raise engines.PipelineFailed("pipeline.over_memory", N_("加工超过内存上限 {mb} MB，已停止"),
                                          {"mb": task.memory_mb}) from None
-        raise engines.PipelineFailed("pipeline.crashed", "加工进程异常终止：{detail}", {"detail": exc.detail[:200]}) from None
+        raise engines.PipelineFailed("pipeline.crashed", N_("加工进程异常终止：{detail}"), {"detail": exc.detail[:200]}) from None
 
 
 async def execute_run(*, run_id: int) -> None:
@@ -161,7 +162,7 @@ async def _publish(run_id: int, pipeline: dict, found: dict, result: engines.Res
                    out_path: Path, user_id: int) -> None:
     """Upload the output as the derived asset's next version and record its lineage, in one transaction."""
     if result.rows_out == 0:
-        await _fail(run_id, "pipeline.empty_output", "加工结果为空（0 行），未生成新版本", {})
+        await _fail(run_id, "pipeline.empty_output", N_("加工结果为空（0 行），未生成新版本"), {})
         return
     sources = [{"name": name, "asset_id": aid, "version": found["versions"][aid]["version"],
                 "holder_id": found["versions"][aid]["holder_id"]} for name, aid in sorted(pipeline["sources"].items())]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlglot
 
+from market.i18n import N_
 from operators.pipelines import functions
 
 # profile types (listings.profiling TYPES) → the SQL type both engines cast a source column to
@@ -94,7 +95,7 @@ def _kept(columns: list[str], task: Task) -> list[str]:
     drop = {c.lower() for c in task.drop_columns}
     kept = [c for c in columns if c.lower() not in drop]
     if not kept:
-        raise PipelineFailed("pipeline.no_output_columns", "去除直接标识符后没有剩下任何字段")
+        raise PipelineFailed("pipeline.no_output_columns", N_("去除直接标识符后没有剩下任何字段"))
     return kept
 
 
@@ -102,14 +103,14 @@ def _k_columns(kept: list[str], task: Task) -> list[str]:
     by_lower = {c.lower(): c for c in kept}
     missing = [c for c in task.k_columns if c.lower() not in by_lower]
     if missing:
-        raise PipelineFailed("pipeline.k_column_missing", "k-匿名检查的字段不在输出中：{column}",
+        raise PipelineFailed("pipeline.k_column_missing", N_("k-匿名检查的字段不在输出中：{column}"),
                              {"column": missing[0]})
     return [by_lower[c.lower()] for c in task.k_columns]
 
 
 def _k_failed(smallest: int | None, task: Task) -> PipelineFailed | None:
     if task.k and smallest is not None and smallest < task.k:
-        return PipelineFailed("pipeline.k_anonymity", "k-匿名检查未通过：按 {columns} 分组，最小的组只有 {n} 行，少于 k = {k}",
+        return PipelineFailed("pipeline.k_anonymity", N_("k-匿名检查未通过：按 {columns} 分组，最小的组只有 {n} 行，少于 k = {k}"),
                               {"columns": "、".join(task.k_columns), "n": smallest, "k": task.k})
     return None
 
@@ -168,15 +169,15 @@ def run_duckdb(task: Task) -> Result:
         con.execute(f"COPY (SELECT {', '.join(_q(c) for c in kept)} FROM {_OUT}) TO ? (HEADER, DELIMITER ',')",
                     [str(Path(task.out_path).resolve())])
     except duckdb.InterruptException:
-        raise PipelineFailed("pipeline.over_time", "加工超过时间上限 {seconds} 秒，已停止",
+        raise PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                              {"seconds": f"{task.seconds:g}"}) from None
     except duckdb.OutOfMemoryException:
-        raise PipelineFailed("pipeline.over_memory", "加工超过内存上限 {mb} MB，已停止", {"mb": task.memory_mb}) from None
+        raise PipelineFailed("pipeline.over_memory", N_("加工超过内存上限 {mb} MB，已停止"), {"mb": task.memory_mb}) from None
     except duckdb.Error as exc:
         if timed_out.is_set():
-            raise PipelineFailed("pipeline.over_time", "加工超过时间上限 {seconds} 秒，已停止",
+            raise PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                                  {"seconds": f"{task.seconds:g}"}) from None
-        raise PipelineFailed("pipeline.sql_failed", "加工 SQL 执行出错：{detail}",
+        raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"),
                              {"detail": str(exc).splitlines()[0][:300]}) from None
     finally:
         timer.cancel()
@@ -268,17 +269,17 @@ def run_spark(task: Task, *, master: str = "local[2]") -> Result:
          .option("nullValue", None).csv(str(parts)))
         written = sorted(parts.glob("part-*.csv"))
         if not written:
-            raise PipelineFailed("pipeline.sql_failed", "加工 SQL 执行出错：{detail}", {"detail": "no output"})
+            raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"), {"detail": "no output"})
         shutil.move(str(written[0]), out)
         df.unpersist()
     except PipelineFailed:
         raise
     except Exception as exc:  # py4j and Spark analysis errors share no useful base class
         if timed_out.is_set():
-            raise PipelineFailed("pipeline.over_time", "加工超过时间上限 {seconds} 秒，已停止",
+            raise PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                                  {"seconds": f"{task.seconds:g}"}) from None
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PipelineFailed("pipeline.sql_failed", "加工 SQL 执行出错：{detail}", {"detail": text[:300]}) from None
+        raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"), {"detail": text[:300]}) from None
     finally:
         timer.cancel()
         shutil.rmtree(parts, ignore_errors=True)

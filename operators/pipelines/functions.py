@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from market.i18n import N_
+
 # name → (parameters, DuckDB body). Masks follow the platform's display masks (DOMAIN.md): an ID number
 # keeps its first character and last two, a mobile number its first three and last four.
 BUILTINS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -36,12 +38,12 @@ BUILTINS: dict[str, tuple[tuple[str, ...], str]] = {
 
 # What the functions do, for the editor (Chinese first; the page translates).
 DESCRIPTIONS = {
-    "mask_id": "身份证号脱敏：保留首位和末两位，如 3***************34",
-    "mask_phone": "手机号脱敏：如 135****2210",
-    "region_city": "行政区划代码泛化到地市级：330106 → 330100",
-    "region_province": "行政区划代码泛化到省级：330106 → 330000",
-    "date_month": "日期泛化到月：2024-05-17 → 2024-05",
-    "date_year": "日期泛化到年：2024-05-17 → 2024",
+    "mask_id": N_("身份证号脱敏：保留首位和末两位，如 3***************34"),
+    "mask_phone": N_("手机号脱敏：如 135****2210"),
+    "region_city": N_("行政区划代码泛化到地市级：330106 → 330100"),
+    "region_province": N_("行政区划代码泛化到省级：330106 → 330000"),
+    "date_month": N_("日期泛化到月：2024-05-17 → 2024-05"),
+    "date_year": N_("日期泛化到年：2024-05-17 → 2024"),
 }
 
 # sqlglot expression classes of plain SQL a pipeline may call: arithmetic on values, text, dates,

@@ -18,6 +18,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from market.errors import DomainError
+from market.i18n import N_
 from operators.pipelines import functions
 
 MAX_SQL_CHARS = 20_000
@@ -51,30 +52,30 @@ def check_names(names: list[str]) -> None:
     for name in names:
         if not isinstance(name, str) or not SOURCE_NAME.match(name):
             raise _refuse("pipeline.source_name_invalid",
-                          "数据来源名称须以字母开头，只能由字母、数字和下划线组成：{name}", name=str(name)[:64])
+                          N_("数据来源名称须以字母开头，只能由字母、数字和下划线组成：{name}"), name=str(name)[:64])
         if name.lower() in functions.BUILTINS:
             raise _refuse("pipeline.source_name_invalid",
-                          "数据来源名称须以字母开头，只能由字母、数字和下划线组成：{name}", name=name)
+                          N_("数据来源名称须以字母开头，只能由字母、数字和下划线组成：{name}"), name=name)
 
 
 def parse(sql: str) -> exp.Expression:
     """The one query of `sql`, or a refusal."""
     if not isinstance(sql, str) or not sql.strip():
-        raise _refuse("pipeline.sql_empty", "请填写加工 SQL")
+        raise _refuse("pipeline.sql_empty", N_("请填写加工 SQL"))
     if len(sql) > MAX_SQL_CHARS:
-        raise _refuse("pipeline.sql_too_long", "加工 SQL 不能超过 {n} 个字符", n=MAX_SQL_CHARS)
+        raise _refuse("pipeline.sql_too_long", N_("加工 SQL 不能超过 {n} 个字符"), n=MAX_SQL_CHARS)
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except (ParseError, sqlglot.errors.TokenError) as exc:
-        raise _refuse("pipeline.sql_syntax", "加工 SQL 有语法错误：{detail}", detail=str(exc).splitlines()[0][:200]) from None
+        raise _refuse("pipeline.sql_syntax", N_("加工 SQL 有语法错误：{detail}"), detail=str(exc).splitlines()[0][:200]) from None
     if len(statements) != 1:
-        raise _refuse("pipeline.sql_not_single_select", "加工 SQL 只能是一条 SELECT 查询")
+        raise _refuse("pipeline.sql_not_single_select", N_("加工 SQL 只能是一条 SELECT 查询"))
     tree = statements[0]
     if not isinstance(tree, exp.Query):
-        raise _refuse("pipeline.sql_not_single_select", "加工 SQL 只能是一条 SELECT 查询")
+        raise _refuse("pipeline.sql_not_single_select", N_("加工 SQL 只能是一条 SELECT 查询"))
     bad = next(iter(tree.find_all(*_forbidden_nodes())), None)
     if bad is not None:
-        raise _refuse("pipeline.sql_forbidden", "加工 SQL 不能包含 {what}", what=type(bad).__name__.upper())
+        raise _refuse("pipeline.sql_forbidden", N_("加工 SQL 不能包含 {what}"), what=type(bad).__name__.upper())
     return tree
 
 
@@ -83,13 +84,13 @@ def _check_tables(tree: exp.Expression, sources: set[str]) -> None:
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             # read_csv(...), range(...), a table function of any kind: reads something undeclared
-            raise _refuse("pipeline.table_function", "加工 SQL 只能读取声明的数据来源，不能调用表函数：{name}",
+            raise _refuse("pipeline.table_function", N_("加工 SQL 只能读取声明的数据来源，不能调用表函数：{name}"),
                           name=(table.this.sql("duckdb") if table.this else "")[:60])
         if table.args.get("db") or table.args.get("catalog"):
-            raise _refuse("pipeline.undeclared_source", "加工 SQL 读取了未声明的数据来源：{name}", name=table.sql("duckdb")[:60])
+            raise _refuse("pipeline.undeclared_source", N_("加工 SQL 读取了未声明的数据来源：{name}"), name=table.sql("duckdb")[:60])
         name = table.name.lower()
         if name not in sources and name not in ctes:
-            raise _refuse("pipeline.undeclared_source", "加工 SQL 读取了未声明的数据来源：{name}", name=table.name[:60])
+            raise _refuse("pipeline.undeclared_source", N_("加工 SQL 读取了未声明的数据来源：{name}"), name=table.name[:60])
 
 
 def _check_functions(tree: exp.Expression) -> None:
@@ -102,7 +103,7 @@ def _check_functions(tree: exp.Expression) -> None:
             continue
         else:
             name = fn.sql_name() if hasattr(fn, "sql_name") else type(fn).__name__
-        raise _refuse("pipeline.function_not_allowed", "加工 SQL 不能调用函数 {name}（不在允许清单中）", name=str(name)[:60])
+        raise _refuse("pipeline.function_not_allowed", N_("加工 SQL 不能调用函数 {name}（不在允许清单中）"), name=str(name)[:60])
     for node in tree.find_all(exp.Window):
         pass  # window functions are plain SQL; their inner function was checked above
 
@@ -121,7 +122,7 @@ def check(sql: str, schemas: dict[str, dict[str, str]], identifiers: dict[str, s
         qualified = qualify(tree.copy(), schema={n: dict(cols) for n, cols in schemas.items()}, dialect="duckdb",
                             validate_qualify_columns=True, quote_identifiers=False)
     except OptimizeError as exc:
-        raise _refuse("pipeline.sql_unresolved", "加工 SQL 引用了数据来源中没有的字段：{detail}",
+        raise _refuse("pipeline.sql_unresolved", N_("加工 SQL 引用了数据来源中没有的字段：{detail}"),
                       detail=str(exc).splitlines()[0][:200]) from None
     read: dict[str, set[str]] = {}
     for scope in traverse_scope(qualified):
@@ -132,7 +133,7 @@ def check(sql: str, schemas: dict[str, dict[str, str]], identifiers: dict[str, s
                 if real is not None:
                     read.setdefault(lower[source.name.lower()], set()).add(real)
     if copies_raw_rows(qualified, lower):
-        raise _refuse("pipeline.raw_copy", "加工结果不能是原始数据的直接副本（原始数据不出域）：请至少对一个字段做脱敏、泛化或汇总")
+        raise _refuse("pipeline.raw_copy", N_("加工结果不能是原始数据的直接副本（原始数据不出域）：请至少对一个字段做脱敏、泛化或汇总"))
     out = Checked(tree=tree, columns={name: sorted(cols) for name, cols in read.items()})
     if identifiers:
         out.identifier_outputs = _identifier_outputs(qualified, identifiers, lower)
