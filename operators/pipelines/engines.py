@@ -227,15 +227,25 @@ def run_spark(task: Task, *, master: str = "local[2]") -> Result:
     from pyspark.sql.types import StringType, StructField, StructType
 
     started = time.monotonic()
-    spark = spark_session(master, task.memory_mb)
+    # a session of its own (temporary views and SQL settings), sharing the context: two runs at once in
+    # one worker do not see each other's sources; its jobs form a group, so the timer stops only them
+    spark = spark_session(master, task.memory_mb).newSession()
+    group = f"pipeline-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    spark.sparkContext.setJobGroup(group, "pipeline run", interruptOnCancel=True)
     timed_out = threading.Event()
+    finished = threading.Event()
 
     def stop() -> None:
+        # a cancel reaches only the jobs running at that moment: keep cancelling until the run gives up,
+        # so a job submitted just after the deadline is stopped too
+        if finished.wait(task.seconds):
+            return
         timed_out.set()
-        spark.sparkContext.cancelAllJobs()
+        while not finished.is_set():
+            spark.sparkContext.cancelJobGroup(group)
+            finished.wait(0.5)
 
-    timer = threading.Timer(task.seconds, stop)
-    timer.daemon = True
+    timer = threading.Thread(target=stop, daemon=True)
     timer.start()
     out = Path(task.out_path).resolve()
     parts = out.parent / (out.name + ".parts")
@@ -281,7 +291,7 @@ def run_spark(task: Task, *, master: str = "local[2]") -> Result:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"), {"detail": text[:300]}) from None
     finally:
-        timer.cancel()
+        finished.set()
         shutil.rmtree(parts, ignore_errors=True)
         for view in views:
             spark.catalog.dropTempView(view)

@@ -76,3 +76,21 @@ async def test_spark_fails_a_run_below_k_like_duckdb(job_runtime, settings):
 def test_the_spark_sql_is_the_duckdb_sql_transpiled_with_the_builtins_expanded():
     sql = engines.spark_sql("SELECT mask_phone(手机号) AS p, date_month(d) AS m FROM visits")
     assert "mask_phone" not in sql.lower() and "`手机号`" in sql and "SUBSTRING" in sql.upper()
+
+
+def test_a_spark_run_over_its_time_is_cancelled_and_the_session_lives_on(tmp_path):
+    from pipeline_factories import VISITS
+
+    src = tmp_path / "visits.csv"
+    src.write_bytes(VISITS)
+    columns = tuple((c, "VARCHAR") for c in VISITS.decode().splitlines()[0].split(","))
+    source = engines.Source("visits", str(src), columns)
+    slow = engines.Task(sources=(source,), out_path=str(tmp_path / "slow.csv"), seconds=3,
+                        sql="SELECT sum(length(concat(a.身份证号, f.手机号))) AS n "
+                            "FROM visits a, visits b, visits c, visits d, visits e, visits f, visits g")
+    with pytest.raises(engines.PipelineFailed) as info:
+        engines.run_spark(slow)
+    assert info.value.code == "pipeline.over_time"
+    fine = engines.run_spark(engines.Task(sources=(source,), out_path=str(tmp_path / "ok.csv"),
+                                          sql="SELECT region_city(区划代码) AS c, count(*) AS n FROM visits GROUP BY 1"))
+    assert fine.rows_out == 1 and (tmp_path / "ok.csv").read_text(encoding="utf-8").splitlines() == ["c,n", "330100,24"]
