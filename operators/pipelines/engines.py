@@ -15,6 +15,7 @@ built-in functions expanded and transpiled by sqlglot (read duckdb, write spark)
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -75,6 +76,17 @@ def sql_type(profile_column: dict) -> str:
     if profile_column.get("semantic_type") in ("resident_id", "mobile", "uscc", "region_code"):
         return "VARCHAR"
     return DUCKDB_TYPES.get(profile_column.get("type") or "", "VARCHAR")
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _detail(exc: BaseException) -> str:
+    """The first line of an engine's error, with quoted values blanked: a failed cast would otherwise
+    hand the operator the raw value it could not convert, one error at a time (原始数据不出域)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return _QUOTED.sub("'…'", first)[:300]
 
 
 def _q(name: str) -> str:
@@ -178,7 +190,7 @@ def run_duckdb(task: Task) -> Result:
             raise PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                                  {"seconds": f"{task.seconds:g}"}) from None
         raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"),
-                             {"detail": str(exc).splitlines()[0][:300]}) from None
+                             {"detail": _detail(exc)}) from None
     finally:
         timer.cancel()
         con.close()
@@ -288,8 +300,7 @@ def run_spark(task: Task, *, master: str = "local[2]") -> Result:
         if timed_out.is_set():
             raise PipelineFailed("pipeline.over_time", N_("加工超过时间上限 {seconds} 秒，已停止"),
                                  {"seconds": f"{task.seconds:g}"}) from None
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"), {"detail": text[:300]}) from None
+        raise PipelineFailed("pipeline.sql_failed", N_("加工 SQL 执行出错：{detail}"), {"detail": _detail(exc)}) from None
     finally:
         finished.set()
         shutil.rmtree(parts, ignore_errors=True)

@@ -127,3 +127,16 @@ def test_the_engine_refuses_what_the_check_would_have_missed(tmp_path):
             con.execute(statement)
     assert con.execute("SELECT mask_phone('13512342210')").fetchone()[0] == "135****2210"
     assert con.execute("SELECT region_province('330106'), date_year(DATE '2024-05-17')").fetchone() == ("330000", "2024")
+
+
+def test_an_engine_error_does_not_hand_back_the_value_it_failed_on(tmp_path):
+    src = tmp_path / "v.csv"
+    src.write_text("身份证号\n330102199001011234\n", encoding="utf-8")
+    out = tmp_path / "out" / "o.csv"
+    out.parent.mkdir()
+    task = engines.Task(sources=(engines.Source("v", str(src), (("身份证号", "VARCHAR"),)),), out_path=str(out),
+                        sql="SELECT CAST(身份证号 AS INTEGER) + 1 AS n FROM v")
+    with pytest.raises(engines.PipelineFailed) as info:
+        engines.run_duckdb(task)
+    assert info.value.code == "pipeline.sql_failed"
+    assert "1234" not in info.value.params["detail"] and "'…'" in info.value.params["detail"]
