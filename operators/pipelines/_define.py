@@ -205,6 +205,12 @@ async def schemas_of(*, operator_org_id: int, asset_ids: list[int]) -> list[dict
     if not ids:
         return []
     await _enforcement.check_sources(operator_org_id=operator_org_id, asset_ids=ids)
-    versions = await source_versions(ids)
-    return [{"asset_id": aid, "title": v["title"], "version": v["version"],
-             "columns": [{"name": c["name"], "type": c["type"]} for c in v["columns"]]} for aid, v in versions.items()]
+    out = []
+    for aid in ids:
+        try:
+            v = (await source_versions([aid]))[aid]
+        except DomainError:
+            continue  # not profiled yet: nothing to show, and nothing a pipeline could read
+        out.append({"asset_id": aid, "title": v["title"], "version": v["version"],
+                    "columns": [{"name": c["name"], "type": c["type"]} for c in v["columns"]]})
+    return out

@@ -100,7 +100,10 @@ async def _editor_context(request: Request) -> dict:
     agreements = [a for a in await service.list_agreements(**_who(request))
                   if a["operator_org"] == request.user.org_id and a["status"] == "active"]
     assets = sorted({i for a in agreements for i in a["asset_ids"]})[:50]
-    schemas = await service.schemas_of(operator_org_id=request.user.org_id, asset_ids=assets) if assets else []
+    try:
+        schemas = await service.schemas_of(operator_org_id=request.user.org_id, asset_ids=assets) if assets else []
+    except DomainError:
+        schemas = []  # e.g. a shared source still waiting for its provider's consent: the form still works
     return {"agreements": agreements, "schemas": schemas, "functions": FUNCTION_DESCRIPTIONS}
 
 
