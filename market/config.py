@@ -101,6 +101,14 @@ class Settings:
     profile_memory_mb: int = 2048
     profile_seconds: int = 900
     profile_threads: int = 2  # DuckDB threads of one profiling run
+    # operators' pipelines (derived products): the engine (duckdb in-process, or spark), Spark's master URL
+    # (local[2] on one machine, spark://… or yarn for a cluster), and the budget of one run: over it the
+    # run fails alone
+    pipeline_engine: str = "duckdb"
+    spark_master: str = "local[2]"
+    pipeline_memory_mb: int = 1024
+    pipeline_seconds: int = 600
+    pipeline_threads: int = 2
     log_level: str = "INFO"
 
     # ---- derived -------------------------------------------------------------------------
@@ -183,9 +191,12 @@ class Settings:
             raise ConfigError(f"MARKET_JOB_HEARTBEAT_SECONDS must be positive (got {s.job_heartbeat_seconds})")
         for name in ("upload_max_columns", "upload_max_line_chars", "upload_max_cell_chars", "upload_max_sheets",
                      "upload_max_unzipped_mb", "upload_max_zip_ratio", "upload_max_json_depth", "profile_memory_mb",
-                     "profile_seconds", "profile_threads"):
+                     "profile_seconds", "profile_threads", "pipeline_memory_mb", "pipeline_seconds",
+                     "pipeline_threads"):
             if getattr(s, name) < 1:
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be a positive number (got {getattr(s, name)})")
+        if s.pipeline_engine not in ("duckdb", "spark"):
+            raise ConfigError(f"MARKET_PIPELINE_ENGINE must be duckdb or spark (got {s.pipeline_engine!r})")
         if not s.is_sqlite and not s.secret_key:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")

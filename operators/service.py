@@ -26,3 +26,14 @@ from operators._enforcement import (  # noqa: F401
     record_revenue,
     revenue_this_year,
 )
+from operators.pipelines import (  # noqa: F401,E402
+    create_pipeline,
+    execute_run,
+    get_pipeline,
+    get_run,
+    lineage_of,
+    list_pipelines,
+    rerun_due,
+    schemas_of,
+    start_run,
+)

@@ -125,3 +125,81 @@ class OperatorAlert(Table, tablename="operator_alert"):
     agreement = ForeignKey(references=AuthorizationAgreement, null=True, default=None)
     detail = Text(default="{}")  # JSON
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+# ---- derived products by pipelines ---------------------------------------------------------------
+
+
+class Pipeline(Table, tablename="pipeline"):
+    """An operator's SQL over declared sources, run under an agreement to make a derived asset. Never
+    edited: a changed definition is a new pipeline (its lineage names the text it ran)."""
+
+    id = Serial(primary_key=True)
+    operator_org = ForeignKey(references=Organization, index=True)
+    created_by = ForeignKey(references=User)
+    agreement = ForeignKey(references=AuthorizationAgreement, index=True)  # the version named when created
+    title = Varchar(length=200)
+    sources = Text(default="{}")  # JSON {name: asset id}
+    sql = Text()
+    sql_sha256 = Varchar(length=64)
+    k = Integer(default=0)  # k-anonymity over k_columns; 0: no check
+    k_columns = Text(default="[]")  # JSON list of output columns
+    drop_identifiers = Boolean(default=True)  # leave out output columns that copy a direct identifier unchanged
+    rerun_on_new_version = Boolean(default=False)  # run again when a source gets a new version
+    output_asset = ForeignKey(references=DataAsset, null=True, default=None, index=True)  # set by the first run
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RunStatus(StatusEnum):
+    QUEUED = "queued"  # waiting for the job
+    RUNNING = "running"  # the engine is working
+    DONE = "done"  # the output became a new version of the derived asset (profiled by the listings job)
+    FAILED = "failed"  # refused (scope, agreement) or failed (SQL, budget, k-anonymity); `error` says why
+
+
+set_transitions(RunStatus, {
+    RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.FAILED},
+    RunStatus.RUNNING: {RunStatus.DONE, RunStatus.FAILED},
+})
+
+
+class PipelineRun(Table, tablename="pipeline_run"):
+    """One run of a pipeline, started by the operator or by a new source version."""
+
+    id = Serial(primary_key=True)
+    pipeline = ForeignKey(references=Pipeline, index=True)
+    status = Varchar(length=10, choices=RunStatus, default=RunStatus.QUEUED.value, index=True)
+    trigger = Varchar(length=20, default="manual")  # manual / source_version
+    requested_by = ForeignKey(references=User, null=True, default=None)
+    engine = Varchar(length=10, default="")
+    error_code = Varchar(length=60, default="")
+    error = Text(default="")  # JSON {message, params}: translated when shown
+    asset = ForeignKey(references=DataAsset, null=True, default=None)
+    asset_version = Integer(null=True, default=None)
+    rows_in = BigInt(default=0)
+    rows_out = BigInt(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class Lineage(Table, tablename="asset_lineage"):
+    """Where one version of a derived asset came from: written once, with the run that made it."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=40, unique=True)  # "<asset>:<version>"
+    asset = ForeignKey(references=DataAsset, index=True)
+    version = Integer()
+    run = ForeignKey(references=PipelineRun, index=True)
+    pipeline = ForeignKey(references=Pipeline, index=True)
+    operator_org = ForeignKey(references=Organization, index=True)
+    agreement = ForeignKey(references=AuthorizationAgreement)  # the effective version the run was checked against
+    sources = Text(default="[]")  # JSON [{name, asset_id, version, holder_id}]
+    pipeline_sql = Text()
+    pipeline_sha256 = Varchar(length=64)
+    engine = Varchar(length=10)
+    rows_in = BigInt(default=0)
+    rows_out = BigInt(default=0)
+    started_at = Timestamptz()
+    finished_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())

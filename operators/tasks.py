@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from market import jobs
+from market.i18n import N_
 from operators import events
 
 
@@ -41,3 +42,27 @@ async def agreement_ended(**payload) -> None:
 @jobs.job(name=events.REVENUE_OVER_MAX, max_retries=5)
 async def revenue_over_max(**payload) -> None:
     await events.deliver(events.REVENUE_OVER_MAX, payload)
+
+
+async def _run_set_aside(kwargs: dict, reason: str) -> None:
+    """A pipeline run's job was dead-lettered: the run fails with the reason instead of staying queued."""
+    from operators.pipelines import _runs
+
+    await _runs._fail(kwargs["run_id"], f"pipeline.{reason}", N_("加工任务多次未能完成，已停止重试。请检查 SQL 后重新运行"), {})
+
+
+@jobs.job(name="operators.run_pipeline", queue="pipelines", max_retries=0, time_limit_ms=2 * 60 * 60 * 1000,
+          on_dead_letter=_run_set_aside)
+async def run_pipeline(run_id: int) -> None:
+    """Run a pipeline and publish its output as a new version of the derived asset (idempotent)."""
+    from operators import service
+
+    await service.execute_run(run_id=run_id)
+
+
+@jobs.job(name="operators.rerun_pipelines", every_seconds=600)
+async def rerun_pipelines() -> None:
+    """Re-run pipelines whose sources got a new version, where the pipeline asks for it (periodic)."""
+    from operators import service
+
+    await service.rerun_due()

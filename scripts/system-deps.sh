@@ -2,13 +2,14 @@
 # Installs the Debian packages the marketplace needs, only those that are missing, so running it
 # again is cheap. Needs root (or passwordless sudo) the first time on a fresh machine.
 #   base : what `make run` needs (PDF rendering with CJK fonts)
-#   test : what `make test` adds (PostgreSQL, Redis, headless Chromium, pdftotext, wrk)
+#   test : what `make test` adds (PostgreSQL, Redis, headless Chromium, pdftotext, wrk, and Java 17 for
+#          the pipeline tests on Apache Spark)
 set -euo pipefail
 want=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 # Debian's own python3 needs python3-venv for `python3 -m venv`
 python3 -c "import ensurepip" 2>/dev/null || want+=(python3-venv)
 if [[ "${1:-base}" == "test" ]]; then
-  want+=(postgresql postgresql-contrib redis-server chromium poppler-utils wrk)
+  want+=(postgresql postgresql-contrib redis-server chromium poppler-utils wrk openjdk-17-jre-headless)
 fi
 missing=()
 for p in "${want[@]}"; do
