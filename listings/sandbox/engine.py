@@ -128,6 +128,12 @@ def run(con: duckdb.DuckDBPyConnection, plan: Plan, limits: Limits) -> Outcome:
                    where_total=total, seconds=time.perf_counter() - started)
 
 
+def apply_k(outcome: Outcome, k: int) -> tuple[list[str], list[list], int]:
+    """Drop groups standing for fewer than k source rows, and the count column itself."""
+    kept = [r[:-1] for r in outcome.rows if (r[-1] or 0) >= k]
+    return outcome.columns[:-1], kept, len(outcome.rows) - len(kept)
+
+
 def _plain(value):
     """A JSON-ready value."""
     if isinstance(value, decimal.Decimal):

@@ -185,12 +185,6 @@ def _execute(key: str, types: list[tuple[str, str]], plan: checks.Plan, limits: 
 # ---- running a query ------------------------------------------------------------------------------------
 
 
-def _apply_k(outcome: engine.Outcome, k: int) -> tuple[list[str], list[list], int]:
-    """Drop groups standing for fewer than k source rows, and the count column itself."""
-    kept = [r[:-1] for r in outcome.rows if (r[-1] or 0) >= k]
-    return outcome.columns[:-1], kept, len(outcome.rows) - len(kept)
-
-
 def _text(error: DomainError) -> str:
     try:
         return error.message.format(**error.params)
@@ -268,7 +262,7 @@ async def run_query(*, entitlement_id: int, sql: str, org_id: int, user_id: int,
             if 0 < left_out < k:
                 raise checks.refuse(DomainError("sandbox.filter_excludes_few", "筛选条件只排除了不到 {k} 行，与全表"
                                                 "结果相减即可识别被排除者，查询被拒绝", k=k))
-        names, rows, suppressed = _apply_k(outcome, k)
+        names, rows, suppressed = engine.apply_k(outcome, k)
         if len(rows) > MAX_GROUPS:
             raise checks.refuse(DomainError("sandbox.too_many_groups", "结果超过 {n} 组，请减少分组或加上 LIMIT",
                                             n=MAX_GROUPS))
