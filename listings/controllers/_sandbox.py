@@ -54,7 +54,7 @@ async def api_overview(request: Request, entitlement_id: FromPath[int]) -> dict:
             "budget": data["budget"], "review_required": data["review_required"]}
 
 
-@post("/sandbox/{entitlement_id:int}/queries", opt=TAKERS, status_code=201,
+@post("/sandbox/{entitlement_id:int}/queries", opt={**TAKERS, "error_statuses": ("422",)}, status_code=201,
       summary="Run an aggregate SQL query over the entitled version as the table `data`; a refused query is "
               "answered 422 {code, message} and logged")
 async def api_run(request: Request, entitlement_id: FromPath[int], data: JSONBody[QueryIn]) -> dict:

@@ -68,8 +68,7 @@ async def _entitlement(entitlement_id: int, org_id: int) -> tuple[dict, dict]:
         raise NotFound("entitlement.not_found", "授权使用记录不存在")
     listing = await Listing.select().where(Listing.id == row["listing"]).first()
     if listing["delivery_mode"] != DeliveryMode.SANDBOX.value:
-        raise DomainError("sandbox.not_sandbox", "该数据以 {mode} 方式交付，不提供沙箱查询", status_code=422,
-                          mode=listing["delivery_mode"])
+        raise Forbidden("sandbox.not_sandbox", "该数据以 {mode} 方式交付，不提供沙箱查询", mode=listing["delivery_mode"])
     return row, listing
 
 
