@@ -311,3 +311,59 @@ class DeliveryMark(Table, tablename="delivery_mark"):
     purpose = Varchar(length=30)
     source_ref = Varchar(length=60, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReleaseStatus(StatusEnum):
+    """Whether a sandbox result may leave as a CSV download."""
+
+    WITHHELD = "withheld"  # the query was refused: nothing to release
+    PENDING = "pending"  # the holder reviews results of this listing before they leave
+    RELEASED = "released"  # the buyer may download it (at once, or approved by the holder)
+    REJECTED = "rejected"  # the holder refused it, with a note
+
+
+set_transitions(ReleaseStatus, {
+    ReleaseStatus.PENDING: {ReleaseStatus.RELEASED, ReleaseStatus.REJECTED},
+})
+
+
+class SandboxPolicy(Table, tablename="sandbox_policy"):
+    """A holder's choices for the sandbox of one listing (no row: results are released at once)."""
+
+    id = Serial(primary_key=True)
+    listing = ForeignKey(references=Listing, unique=True)
+    review_required = Boolean(default=False)  # results wait for the holder's review before they leave
+    updated_by = ForeignKey(references=User, null=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SandboxQuery(Table, tablename="sandbox_query"):
+    """One query a buyer ran in the sandbox of an entitlement, with its decision: the log the holder and
+    regulators read. Answered results (already k-suppressed) are kept for release and download."""
+
+    id = Serial(primary_key=True)
+    entitlement = ForeignKey(references=Entitlement, index=True)
+    listing = ForeignKey(references=Listing, index=True)
+    buyer = ForeignKey(references=Organization, index=True)
+    user = ForeignKey(references=User)
+    via = Varchar(length=10, default="session")  # session / api_key
+    version = Integer(default=0)
+    sql = Text()
+    fingerprint = Varchar(length=40, default="", index=True)  # the SQL with constants blanked
+    near_duplicate = Boolean(default=False)  # same fingerprint as an earlier query today with other constants
+    day = Varchar(length=10, index=True)  # Asia/Shanghai date: the daily budget counts per day
+    decision = Varchar(length=20)  # answered / refused
+    code = Varchar(length=60, default="")  # the refusal's stable code
+    message = Text(default="")  # the refusal in Chinese, as the buyer saw it
+    columns = Text(default="[]")  # JSON list of output names
+    rows = Text(default="[]")  # JSON rows after suppression
+    row_count = Integer(default=0)
+    suppressed = Integer(default=0)  # groups under k dropped
+    k = Integer(default=0)
+    duration_ms = Integer(default=0)
+    release = Varchar(length=20, choices=ReleaseStatus, default=ReleaseStatus.WITHHELD.value, index=True)
+    review_note = Text(default="")
+    reviewed_by = ForeignKey(references=User, null=True)
+    reviewed_at = Timestamptz(null=True, default=None)
+    downloads = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -119,6 +119,8 @@ _ERRORS = {
     "404": "No such object (or not visible to the caller); ids outside 1..2^31-1 are never found.",
     "409": "The object is not in a state that allows this (it changed meanwhile, or the move is not allowed).",
     "413": "The request body is larger than this operation accepts.",
+    "422": "The request was understood but refused by a rule on its content (a sandbox query outside what is "
+           "allowed); the refusal is logged.",
     "429": "Too many attempts from this client; try again in a minute.",
 }
 

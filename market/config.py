@@ -109,6 +109,13 @@ class Settings:
     pipeline_memory_mb: int = 1024
     pipeline_seconds: int = 600
     pipeline_threads: int = 2
+    # the sandbox (listings.sandbox): smallest group a result may show, queries per buyer and dataset per day,
+    # and the budget of one query's locked DuckDB
+    sandbox_k: int = 10
+    sandbox_daily_queries: int = 100
+    sandbox_seconds: float = 10.0
+    sandbox_memory_mb: int = 512
+    sandbox_threads: int = 1
     log_level: str = "INFO"
 
     # ---- derived -------------------------------------------------------------------------
@@ -187,12 +194,14 @@ class Settings:
             raise ConfigError(f"MARKET_PASSWORD_PROFILE is not a known argon2 profile (got {s.password_profile!r})")
         if s.job_max_failures < 1:
             raise ConfigError(f"MARKET_JOB_MAX_FAILURES must be at least 1 (got {s.job_max_failures})")
+        if s.sandbox_seconds <= 0:
+            raise ConfigError(f"MARKET_SANDBOX_SECONDS must be positive (got {s.sandbox_seconds})")
         if s.job_heartbeat_seconds <= 0:
             raise ConfigError(f"MARKET_JOB_HEARTBEAT_SECONDS must be positive (got {s.job_heartbeat_seconds})")
         for name in ("upload_max_columns", "upload_max_line_chars", "upload_max_cell_chars", "upload_max_sheets",
                      "upload_max_unzipped_mb", "upload_max_zip_ratio", "upload_max_json_depth", "profile_memory_mb",
                      "profile_seconds", "profile_threads", "pipeline_memory_mb", "pipeline_seconds",
-                     "pipeline_threads"):
+                     "pipeline_threads", "sandbox_k", "sandbox_daily_queries", "sandbox_memory_mb", "sandbox_threads"):
             if getattr(s, name) < 1:
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be a positive number (got {getattr(s, name)})")
         if s.pipeline_engine not in ("duckdb", "spark"):

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from litestar import Router
 
-from listings.controllers import _assets, _catalogue, _demands, _encoding, _entitlements, _listings, _search
+from listings.controllers import (
+    _assets, _catalogue, _demands, _encoding, _entitlements, _listings, _sandbox, _search,
+)
 
 api_router = Router(path="/api/v1", route_handlers=[
     *_assets.api_routes, *_listings.api_routes, *_demands.api_routes, *_entitlements.api_routes,
-    *_encoding.api_routes,
+    *_encoding.api_routes, *_sandbox.api_routes,
 ], tags=["catalogue"])
 
 # search and catalogue handlers declare their full paths (/api/v1/search and /search), so they mount at the root
 page_router = Router(path="/", route_handlers=[
     *_assets.page_routes, *_listings.page_routes, *_demands.page_routes, *_entitlements.page_routes, *_encoding.page_routes,
+    *_sandbox.page_routes,
     *_search.search_routes, *_catalogue.catalogue_routes,
 ])
 
