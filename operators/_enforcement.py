@@ -225,3 +225,27 @@ async def alerts(*, kind: str | None = None) -> list[dict]:
         query = query.where(OperatorAlert.kind == kind)
     rows = await query.order_by(OperatorAlert.id, ascending=False)
     return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+
+# ---- the mandate behind a derived product, at order, delivery and sale --------------------------------
+
+
+async def mandate_of(asset_id: int) -> dict | None:
+    """The agreement (its version in force) under which a derived asset was built, or None for data
+    that no pipeline made (a holder's own table needs no mandate to be sold)."""
+    from operators.tables import Lineage
+
+    row = await (Lineage.select(Lineage.agreement).where(Lineage.asset == asset_id)
+                 .order_by(Lineage.version, ascending=False).first())
+    return None if row is None else await effective(row["agreement"])
+
+
+async def check_sale(*, asset_id: int, purpose: str, tier: str) -> dict | None:
+    """Billing asks before an order is written and again before it is delivered: a derived product is
+    sold only while the agreement it was built under is in force, for a purpose and a tier it permits.
+    None when the asset is not a derived product."""
+    agreement = await mandate_of(asset_id)
+    if agreement is None:
+        return None
+    await check_purpose(agreement_id=agreement["id"], purpose=purpose)
+    return await check_product(agreement_id=agreement["id"], tier=tier)

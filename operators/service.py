@@ -22,7 +22,9 @@ from operators._enforcement import (  # noqa: F401
     check_price,
     check_product,
     check_purpose,
+    check_sale,
     check_sources,
+    mandate_of,
     record_revenue,
     revenue_this_year,
 )

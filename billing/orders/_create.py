@@ -32,6 +32,7 @@ from listings.tables import DataAsset, Listing, PricePlan
 from market import audit, db, identity, notifications, runtime
 from market.errors import Conflict, DomainError, NotFound
 from market.money import Money
+from operators import service as operators_service
 
 GRADES = ("general", "important", "core")
 MAX_NOTE = 500
@@ -115,6 +116,8 @@ async def create_order(*, listing_id: int, plan_id: int, purpose: str, purpose_n
     if len(note) > MAX_NOTE:
         raise DomainError("order.note_too_long", "用途说明不能超过 {n} 个字", n=MAX_NOTE)
     listing, plan = await _listing_and_plan(listing_id, plan_id, buyer_org_id)
+    # a derived product is sold under its operator's mandate: in force, this purpose, this tier (27号)
+    mandate = await operators_service.check_sale(asset_id=listing["asset"], purpose=purpose, tier=listing["tier"])
     qty = listings_service.check_quantity(plan, quantity)  # the rule the entitlement applies when granted
     unit = await listings_service.quote(listing_id=listing_id, plan_id=plan_id, purpose=purpose)  # cap enforced
     cap = await listings_service.current_cap(listing_id) if listing["public_data"] else None
@@ -150,7 +153,8 @@ async def create_order(*, listing_id: int, plan_id: int, purpose: str, purpose_n
         await audit.record(action="order.created", object_type="purchase_order", object_id=order_id,
                            after={"listing": listing_id, "plan": plan_id, "purpose": purpose, "quantity": qty,
                                   "amount_fen": amount.amount, "tax_fen": tax.amount,
-                                  "total_fen": (amount + tax).amount, "buyer": buyer_org_id})
+                                  "total_fen": (amount + tax).amount, "buyer": buyer_org_id,
+                                  "mandate": mandate["number"] if mandate else None})
         if approval:
             await db.transition(Order, order_id, to=OrderStatus.AWAITING_APPROVAL, action="order.awaiting_approval")
             await notifications.notify(kind="order.awaiting_approval", organization_id=holder["id"],

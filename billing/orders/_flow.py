@@ -18,8 +18,10 @@ from billing.payments.tables import Payment
 from contracts import service as contracts_service
 from contracts.tables import ContractStatus, PurchaseContract
 from listings import service as listings_service
+from listings.tables import Listing
 from market import db, notifications, runtime
 from market.errors import Conflict, DomainError
+from operators import service as operators_service
 
 
 async def sign(*, order_id: int, org_id: int, roles: frozenset[str], user_id: int, ip: str = "",
@@ -76,6 +78,10 @@ async def advance_signed(order_id: int) -> bool:
 async def deliver(order_id: int) -> dict:
     """Paid → delivered: the entitlement is created, named after the order (caller's transaction)."""
     order = await _common.get(order_id)
+    # a derived product is delivered only while its mandate still permits the sale (suspended since the
+    # order? the payment that would deliver it is undone by the raise, see on_payment_recorded)
+    asset = await Listing.select(Listing.asset).where(Listing.id == order["listing"]).first()
+    await operators_service.check_sale(asset_id=asset["asset"], purpose=order["purpose"], tier=order["tier"])
     entitlement = await listings_service.grant(
         listing_id=order["listing"], plan_id=order["plan"], buyer_org_id=order["buyer_org"],
         user_id=order["buyer_user"], purpose=order["purpose"], purpose_note=order["purpose_note"],

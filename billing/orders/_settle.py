@@ -20,10 +20,11 @@ from billing.orders.tables import WAITING, Order, OrderStatus
 from contracts import service as contracts_service
 from contracts.tables import ContractStatus, PurchaseContract
 from listings import service as listings_service
-from listings.tables import Entitlement
+from listings.tables import Entitlement, Listing
 from market import db, notifications, runtime
 from market.errors import Conflict, DomainError
 from market.money import Money
+from operators import service as operators_service
 
 REFUNDABLE = (OrderStatus.PAID.value, OrderStatus.DELIVERED.value, OrderStatus.DISPUTED.value,
               OrderStatus.COMPLETED.value)
@@ -47,6 +48,19 @@ async def _release(order: dict) -> None:
     await ledger.release(order_ref=_common.ref(order["id"]), holder_org_id=order["holder_org"], amount_fen=amount,
                          tax_fen=tax, tier=order["tier"], commission_bps=order["commission_bps"],
                          fund_share_bps=order["fund_share_bps"])
+    await _operator_revenue(order, amount, ref=_common.ref(order["id"]))
+
+
+async def _operator_revenue(order: dict, amount_fen: int, *, ref: str) -> None:
+    """A derived product's sale counts against its operator's permitted maximum (最高准许收入) when the
+    money is released to it, and a refund after that takes it back; data no pipeline made is not counted."""
+    if amount_fen == 0:
+        return
+    asset = await Listing.select(Listing.asset).where(Listing.id == order["listing"]).first()
+    mandate = await operators_service.mandate_of(asset["asset"])
+    if mandate is not None:
+        await operators_service.record_revenue(agreement_id=mandate["id"], amount_fen=amount_fen, ref=ref,
+                                               note=f"订单 {order['id']}《{order['listing_title']}》")
 
 
 async def _complete(order_id: int, *, action: str, audit_after: dict | None = None) -> dict:
@@ -167,6 +181,10 @@ async def on_refund_recorded(refund_row: dict) -> None:
     # the invoice is never edited: each refund gets its red-letter credit note (tax included)
     await _invoicing.credit_refund(order_id=order_id, amount_fen=refund_row["amount_fen"],
                                    reason=refund_row["reason"] or "退款")
+    order = await _common.get(order_id)
+    if order["status"] == OrderStatus.COMPLETED.value:  # released already: the operator's revenue goes back too
+        net, _tax = release_split(order, refund_row["amount_fen"])
+        await _operator_revenue(order, -net, ref=f"{_common.ref(order_id)}:refund:{refund_row['id']}")
     if await refundable_fen(order_id) > 0:
         return
     order = await _common.get(order_id)
