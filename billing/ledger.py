@@ -312,14 +312,15 @@ async def _refund_lines(order_ref: str, amount_fen: int) -> tuple[list, dict | N
     return lines, released, from_escrow
 
 
-async def check_refund(*, order_ref: str, amount_fen: int) -> None:
+async def check_refund(*, order_ref: str, amount_fen: int, also=()) -> None:
     """Refuse, before anything is written anywhere, a refund the ledger could not post: more than the
     order holds, or a reversal of a share already paid out (the holder's payable or the fund would go
-    below zero). Callers that move money elsewhere first (a Stripe refund) ask this beforehand."""
+    below zero). Callers that move money elsewhere first (a Stripe refund) ask this beforehand; `also`
+    are balanced lines the caller posts just before the refund (lineage shares coming back)."""
     _text(order_ref, "order_ref", 100)
     _positive(amount_fen, "amount_fen")
     lines, _, from_escrow = await _refund_lines(order_ref, amount_fen)
-    net = _net_lines(lines)
+    net = _net_lines([*lines, *also])
     known = {a["code"]: a for a in await Account.select().where(Account.code.is_in(sorted(net)))}
     for code, amount in net.items():
         acc_kind, _, _ = chart.spec(code)

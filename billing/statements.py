@@ -45,6 +45,7 @@ KIND_NAMES = {
     TxnKind.DISBURSEMENT.value: N_("基金拨付"),
     TxnKind.ADJUSTMENT.value: N_("调整"),
     TxnKind.PAYMENT.value: N_("收款"),
+    TxnKind.LINEAGE_SHARE.value: N_("来源分成"),
 }
 
 CSV_COLUMNS = ("日期", "类型", "凭证号", "订单", "数据产品", "买方", "销售额", "佣金", "其中治理基金", "净额", "余额")
@@ -143,7 +144,8 @@ async def statement(*, holder_org_id: int, month: str) -> dict:
         movements.append({**m, "balance_fen": balance})
     totals = {k: sum(m[k] for m in movements) for k in ("gross_fen", "commission_fen", "fund_share_fen", "net_fen")}
     by_kind = {k: sum(m["net_fen"] for m in movements if m["kind"] == k) for k in
-               (TxnKind.RELEASE.value, TxnKind.REFUND.value, TxnKind.PAYOUT.value, TxnKind.DISBURSEMENT.value)}
+               (TxnKind.RELEASE.value, TxnKind.REFUND.value, TxnKind.PAYOUT.value, TxnKind.DISBURSEMENT.value,
+                TxnKind.LINEAGE_SHARE.value)}
     return {"holder": {"org_id": org["id"], "name": org["name"], "credit_code": org["credit_code"]},
             "month": month, "opening_fen": opening, "closing_fen": balance, "movements": movements,
             "totals": totals, "net_by_kind": by_kind}

@@ -25,6 +25,7 @@ class TxnKind(enum.StrEnum):
     PAYOUT = "payout"  # the platform paid a holder what it owed: payable → bank
     DISBURSEMENT = "disbursement"  # an approved spend of the governance fund: fund → bank
     ADJUSTMENT = "adjustment"  # a correction by finance, balanced like any other transaction
+    LINEAGE_SHARE = "lineage_share"  # a derived product's seller → a holder of its sources (or back, on refund)
 
 
 class Account(Table, tablename="account"):

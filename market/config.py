@@ -82,6 +82,9 @@ class Settings:
     commission_bps_cleaned: int = 800
     commission_bps_product: int = 1000
     fund_share_bps: int = 3000  # share of each commission posted to the governance fund
+    # share of a derived product's net (after commission) passed to the holders of its sources, and by a
+    # derived source on to its own sources (issue 9 item 7)
+    lineage_share_bps: int = 1000
     vat_bps: int = 600  # VAT on data services (6%), charged on every order's net amount
     acceptance_days: int = 7  # after delivery, the buyer's window to confirm or dispute before release
     order_expiry_days: int = 7  # an order still waiting (approval, signature, payment) this long expires
@@ -210,7 +213,7 @@ class Settings:
             # several processes must share one key, so it cannot be generated per machine
             raise ConfigError("MARKET_SECRET_KEY is required when MARKET_DATABASE_URL points at PostgreSQL")
         for name in ("commission_bps_raw", "commission_bps_cleaned", "commission_bps_product", "fund_share_bps",
-                     "vat_bps"):
+                     "vat_bps", "lineage_share_bps"):
             # a rate above 100% would post more than the sale to the platform and a negative payable
             if not (0 <= getattr(s, name) <= 10_000):
                 raise ConfigError(f"{_PREFIX}{name.upper()} must be between 0 and 10000 basis points "

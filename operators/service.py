@@ -16,6 +16,7 @@ from operators._agreements import (  # noqa: F401
     terminate,
     withdraw,
 )
+from operators._shares import shares_of_sale  # noqa: F401
 from operators._consent import declare_shared_source, record_consent, shared_sources  # noqa: F401
 from operators._enforcement import (  # noqa: F401
     alerts,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from billing import ledger
+from billing import ledger, lineage_shares
 from billing import payments
 from billing.orders import _common, _invoicing
 from billing.orders.tables import WAITING, Order, OrderStatus
@@ -48,6 +48,7 @@ async def _release(order: dict) -> None:
     await ledger.release(order_ref=_common.ref(order["id"]), holder_org_id=order["holder_org"], amount_fen=amount,
                          tax_fen=tax, tier=order["tier"], commission_bps=order["commission_bps"],
                          fund_share_bps=order["fund_share_bps"])
+    await lineage_shares.post_release(order, order_ref=_common.ref(order["id"]))
     await _operator_revenue(order, amount, ref=_common.ref(order["id"]))
 
 
@@ -157,7 +158,10 @@ async def _refund(*, order_id: int, amount_fen: int, reason: str, recorded_by: s
     # the ledger posts the refund only once the money went back (a card refund is already with Stripe by
     # then): a reversal it would refuse — the holder's share or the fund's already paid out — is refused
     # here, before a refund is reserved, sent or recorded
-    await ledger.check_refund(order_ref=_common.ref(order_id), amount_fen=amount_fen)
+    # (the lineage shares come back to the seller first, in the refund's transaction: count them in)
+    await ledger.check_refund(order_ref=_common.ref(order_id), amount_fen=amount_fen,
+                              also=await lineage_shares.refund_lines(order_ref=_common.ref(order_id),
+                                                                     amount_fen=amount_fen))
     done = []
     remaining = amount_fen
     for payment in pays:  # oldest first, each the way it was paid
@@ -176,6 +180,9 @@ async def on_refund_recorded(refund_row: dict) -> None:
     order_id = _common.order_id_of(refund_row["order_ref"])
     if order_id is None:
         return
+    # the sources' shares go back to the seller before the refund reverses the seller's leg
+    await lineage_shares.post_refund(order_ref=refund_row["order_ref"], refund_id=refund_row["id"],
+                                     amount_fen=refund_row["amount_fen"])
     await ledger.refund(order_ref=refund_row["order_ref"], amount_fen=refund_row["amount_fen"],
                         idempotency_key=f"refund:{refund_row['id']}")
     # the invoice is never edited: each refund gets its red-letter credit note (tax included)
