@@ -71,4 +71,6 @@ from listings.entitlements.service import (  # noqa: F401,E402
 from listings.entitlements.service import detail as entitlement_detail  # noqa: F401,E402
 from listings.entitlements.service import of_buyer as entitlements_of_buyer  # noqa: F401,E402
 from listings.entitlements.service import of_holder as entitlements_of_holder  # noqa: F401,E402
+from listings.entitlements.service import resume as resume_entitlement  # noqa: F401,E402
+from listings.entitlements.service import suspend as suspend_entitlement  # noqa: F401,E402
 from listings.home.todo import buyer_todo, caps_todo, holder_todo, review_todo  # noqa: F401,E402

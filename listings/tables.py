@@ -249,11 +249,13 @@ class EntitlementStatus(StatusEnum):
     DECLINED = "declined"  # the holder refused the request, with a reason
     EXPIRED = "expired"  # a subscription whose term has ended
     REVOKED = "revoked"  # withdrawn (breach, order refunded, listing delisted), with a reason
+    SUSPENDED = "suspended"  # frozen while the mandate the data was made under is suspended; resumable
 
 
 set_transitions(EntitlementStatus, {
     EntitlementStatus.PENDING: {EntitlementStatus.ACTIVE, EntitlementStatus.DECLINED},
-    EntitlementStatus.ACTIVE: {EntitlementStatus.EXPIRED, EntitlementStatus.REVOKED},
+    EntitlementStatus.ACTIVE: {EntitlementStatus.EXPIRED, EntitlementStatus.REVOKED, EntitlementStatus.SUSPENDED},
+    EntitlementStatus.SUSPENDED: {EntitlementStatus.ACTIVE, EntitlementStatus.REVOKED, EntitlementStatus.EXPIRED},
 })
 
 

@@ -65,6 +65,9 @@ async def _operator_revenue(order: dict, amount_fen: int, *, ref: str) -> None:
 
 
 async def _complete(order_id: int, *, action: str, audit_after: dict | None = None) -> dict:
+    from billing import mandates  # imports billing.orders.tables: at call time
+
+    await mandates.check_not_held(order_id)  # its agreement is suspended: the money stays in escrow
     async with db.atomic():
         row = await db.transition(Order, order_id, to=OrderStatus.COMPLETED, action=action,
                                   extra={Order.completed_at: _common.now()}, audit_after=audit_after)

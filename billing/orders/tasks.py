@@ -4,10 +4,11 @@ webhook, a statement import) moves its order on in that process too."""
 
 from __future__ import annotations
 
-from billing import orders
+from billing import mandates, orders
 from market import jobs
 
 orders.install()
+mandates.install()  # agreement suspended / resumed: freeze and restore what depends on it
 
 
 @jobs.job(name="billing.orders.release_due", every_seconds=3600)

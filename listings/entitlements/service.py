@@ -171,6 +171,40 @@ async def revoke(*, entitlement_id: int, reason: str, org_id: int | None = None)
         return row
 
 
+async def suspend(*, entitlement_id: int, reason: str) -> dict:
+    """Freeze an active entitlement (the platform, e.g. while the mandate behind the data is suspended):
+    no download or API call reaches data until `resume`; every read checks for `active`."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("listing.reason_required", "请填写理由")
+    entitlement = await _get(entitlement_id)
+    listing = await _listing(entitlement["listing"])
+    async with db.atomic():
+        row = await db.transition(Entitlement, entitlement_id, to=EntitlementStatus.SUSPENDED,
+                                  action="entitlement.suspended",
+                                  extra={Entitlement.decision_note: reason, Entitlement.updated_at: _now()},
+                                  audit_after={"reason": reason})
+        await notifications.notify(kind="entitlement.suspended", organization_id=entitlement["buyer"],
+                                   subject=f"《{listing['title']}》的使用权已暂停：{reason}",
+                                   link=f"/my/entitlements/{entitlement_id}")
+        return row
+
+
+async def resume(*, entitlement_id: int, reason: str) -> dict:
+    """Lift a suspension: the entitlement is active again, with the term it had."""
+    entitlement = await _get(entitlement_id)
+    listing = await _listing(entitlement["listing"])
+    async with db.atomic():
+        row = await db.transition(Entitlement, entitlement_id, to=EntitlementStatus.ACTIVE,
+                                  action="entitlement.resumed",
+                                  extra={Entitlement.decision_note: "", Entitlement.updated_at: _now()},
+                                  audit_after={"reason": (reason or "").strip()})
+        await notifications.notify(kind="entitlement.resumed", organization_id=entitlement["buyer"],
+                                   subject=f"《{listing['title']}》的使用权已恢复",
+                                   link=f"/my/entitlements/{entitlement_id}")
+        return row
+
+
 async def tell_buyers(*, listing: dict, kind: str, subject: str) -> int:
     """Notify every organization holding an active entitlement on a listing (caller's transaction)."""
     rows = await Entitlement.select(Entitlement.id, Entitlement.buyer).where(
