@@ -24,7 +24,7 @@ from market.web import PUBLIC, page, roles
 
 DESK = roles(Role.REGULATOR, Role.ADMIN)
 ISSUERS = roles(Role.REGULATOR, Role.ADMIN, Role.OPERATOR, Role.AGENCY)
-Year = Annotated[int, Parameter(ge=2000, le=2999)]
+Year = Annotated[int, Parameter(query="year", ge=2000, le=2999)]
 KindPath = Annotated[str, Parameter(pattern="^(annual_report|agency_disclosure|operator_disclosure)$")]
 
 
@@ -100,13 +100,13 @@ async def api_issue(request: Request, data: JSONBody[ReportIn]) -> dict:
     return {"document_id": doc["id"], "status": doc["status"]}
 
 
-@get("/reports/{kind:str}/{org_id:int}/{year:int}", opt=PUBLIC,
+@get("/reports/{kind:str}/{org_id:int}", opt=PUBLIC,
      summary="A yearly report as published: the operator's annual report, or the 31 March disclosures")
 async def api_report(kind: KindPath, org_id: FromPath[Id], year: Year) -> dict:
     return json.loads(json.dumps(await service.report(kind=kind, org_id=org_id, year=year), default=str))
 
 
-@get("/reports/{kind:str}/{org_id:int}/{year:int}/pdf", opt=PUBLIC, media_type=documents.PDF_CONTENT_TYPE,
+@get("/reports/{kind:str}/{org_id:int}/pdf", opt=PUBLIC, media_type=documents.PDF_CONTENT_TYPE,
      summary="The latest PDF issued of a yearly report (404 before one was issued, 409 while rendering)")
 async def api_report_pdf(kind: KindPath, org_id: FromPath[Id], year: Year) -> Response:
     filename, data = await service.report_pdf(kind=kind, org_id=org_id, year=year)

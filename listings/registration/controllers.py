@@ -5,10 +5,11 @@ public notices and looks up a code, the regulator reads everything. Thin: the ru
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Redirect
 
 from listings.registration import service
@@ -157,8 +158,8 @@ async def api_notices() -> dict:
                                 code=r["code"]) for r in rows]}
 
 
-@get("/data-registration-codes/{code:str}", opt=PUBLIC, summary="What a registration code registers and whether it is valid")
-async def api_code(code: FromPath[str]) -> CodeOut:
+@get("/data-registration-codes", opt=PUBLIC, summary="What a registration code (?code=) registers and whether it is valid")
+async def api_code(code: Annotated[str, Parameter(query="code", max_length=40)]) -> CodeOut:
     return CodeOut(**await service.by_code(code))
 
 

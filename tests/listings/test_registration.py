@@ -205,7 +205,7 @@ async def test_wrong_roles_are_refused_on_every_registration_route(client, job_r
     # public: the notices and a code lookup; another holder learns nothing of this registration
     assert (await client.get("/api/v1/data-registration-notices")).status_code == 200
     assert (await client.get("/registrations/notices")).status_code == 200
-    looked = await client.get(f"/api/v1/data-registration-codes/{reg['code']}")
+    looked = await client.get("/api/v1/data-registration-codes", params={"code": reg["code"]})
     assert looked.status_code == 200 and looked.json()["status"] == "active"
     await login(client, await make_user(["holder"]))
     assert (await client.get(f"/api/v1/data-registrations/{rid}")).status_code == 404
