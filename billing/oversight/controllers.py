@@ -10,7 +10,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
 from billing.oversight import service
@@ -24,8 +24,8 @@ from market.web import PUBLIC, page, roles
 
 DESK = roles(Role.REGULATOR, Role.ADMIN)
 ISSUERS = roles(Role.REGULATOR, Role.ADMIN, Role.OPERATOR, Role.AGENCY)
-Year = Annotated[int, Parameter(query="year", ge=2000, le=2999)]
-KindPath = Annotated[str, Parameter(pattern="^(annual_report|agency_disclosure|operator_disclosure)$")]
+Year = Annotated[int, QueryParameter(ge=2000, le=2999)]
+KindPath = Annotated[str, PathParameter(pattern="^(annual_report|agency_disclosure|operator_disclosure)$")]
 
 
 class AlertOut(msgspec.Struct):
@@ -190,7 +190,9 @@ async def issue_submit(request: Request) -> Response:
     service.may_issue(kind=kind, org_id=org_id, caller_org=request.user.org_id, roles=frozenset(request.user.roles))
     await service.request_pdf(kind=kind, org_id=org_id, year=year)
     if set(request.user.roles) & {Role.REGULATOR, Role.ADMIN}:
-        return Redirect("/regulator/reports#issued")
+        # no fragment: the page refreshes itself until the PDF is rendered, and a refresh of a URL with a
+        # fragment is only a scroll in Chromium
+        return Redirect("/regulator/reports")
     return Redirect(f"/disclosures/{kind}/{org_id}?year={year}")
 
 

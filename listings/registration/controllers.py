@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from listings.registration import service
@@ -159,7 +159,7 @@ async def api_notices() -> dict:
 
 
 @get("/data-registration-codes", opt=PUBLIC, summary="What a registration code (?code=) registers and whether it is valid")
-async def api_code(code: Annotated[str, Parameter(query="code", max_length=40)]) -> CodeOut:
+async def api_code(code: Annotated[str, QueryParameter(max_length=40)]) -> CodeOut:
     return CodeOut(**await service.by_code(code))
 
 

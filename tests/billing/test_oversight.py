@@ -17,6 +17,7 @@ from contracts.tables import PurchaseContract
 from desk_factories import active, parties
 from factories import login, make_listing, make_org, make_user
 from listings import service as listings_service
+from listings.registration.tables import Registration
 from market.context import Actor, acting_as
 from market.tables import AuditEvent
 from operators import service as operators_service
@@ -142,6 +143,14 @@ async def test_annual_report_pdf_names_the_operator_and_its_figures(client, job_
     order = await buy(client, job_runtime, buyer=buyer, holder=p["operator"], listing_id=p["listing"]["listing"]["id"],
                       plan_id=p["listing"]["plans"][0]["id"])
     org_id, year = p["operator"]["org"]["id"], order["created_at"][:4]
+    # the code on the order (and so on its contract and invoice) is the one the register gave the product
+    registered = await Registration.select(Registration.code).where(
+        Registration.listing == p["listing"]["listing"]["id"]).first()
+    assert order["registration_code"] == registered["code"] != ""
+    await login(client, buyer)
+    contract = await client.get(f"/api/v1/orders/{order['id']}/contract.pdf")
+    assert registered["code"] in "".join(_pdftotext(contract.content).split())
+    client.cookies.clear()
     report = await service.annual_report(operator_org_id=org_id, year=int(year))
     assert report["sales"]["orders"] == 1 and report["sales"]["amount_fen"] == 80_000
     assert [a["number"] for a in report["agreements"]] == [p["agreement"]["number"]]

@@ -104,7 +104,7 @@ async def test_walk_the_regulators_desk(page: Page, seeded, tmp_path):
     await form.locator("select[name=org_id]").select_option(label=OPERATOR)
     await form.get_by_role("button", name="生成 PDF").click()
     link = page.locator("[data-testid=report-docs] tr[data-kind=annual_report]").get_by_test_id("report-pdf")
-    await expect(link).to_be_visible(timeout=60_000)  # the page refreshes while the job renders it
+    await expect(link).to_be_visible(timeout=180_000)  # the page refreshes while the job renders it (a busy machine)
     async with page.expect_download() as info:
         await link.click()
     download = await info.value
