@@ -78,7 +78,7 @@ class User(Table, tablename="market_user", schema=None):
     )
 
 
-ID = "2026-12-10T09:00:00:000000"
+ID = "2026-12-10T09:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "the register (登记): registration, registration_record, registration_counter (new tables only)"
 
