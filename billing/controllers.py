@@ -6,6 +6,7 @@ from litestar import Router, get
 
 from billing import fund
 from billing.finance.controllers import router as finance_router
+from billing.oversight.controllers import router as oversight_router
 from billing.sales.controllers import router as sales_router
 from billing.schemas import FundMonthOut, FundOut, FundTierOut
 from market.web import PUBLIC
@@ -22,5 +23,5 @@ async def api_fund() -> FundOut:
 
 api_router = Router(path="/api/v1", route_handlers=[api_fund], tags=["governance fund"])
 
-# the holder's 销售 and platform finance's 财务 ride on billing's router, so the composition root need not know them
-router = Router(path="/", route_handlers=[api_router, sales_router, finance_router])
+# the holder's 销售, platform finance's 财务 and the regulator's desk ride on billing's router, so the composition root need not know them
+router = Router(path="/", route_handlers=[api_router, sales_router, finance_router, oversight_router])

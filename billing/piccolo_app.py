@@ -9,7 +9,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=table_finder(modules=["billing.tables", "billing.payments.tables", "billing.invoices.tables",
                                         "billing.orders.tables", "billing.disbursements.tables",
-                                        "billing.mandates"],
+                                        "billing.mandates", "billing.oversight.tables"],
                                exclude_imported=True),
     migration_dependencies=["contracts.piccolo_app"],
     commands=[],

@@ -42,7 +42,6 @@ from listings.publication.service import (  # noqa: F401
     plans_of,
     public_listings_needing_caps,
     quote,
-    registration_code,
     reject,
     reject_version,
     resolve_objection,

@@ -51,3 +51,19 @@ async def expire_entitlements() -> None:
     from listings import service
 
     await service.expire_due()
+
+
+@jobs.job(name="listings.close_registration_notices", every_seconds=600)
+async def close_registration_notices() -> None:
+    """Registration filings whose public notice ended take effect (periodic)."""
+    from listings.registration import service
+
+    await service.close_notices()
+
+
+@jobs.job(name="listings.registration_renewals", every_seconds=6 * 3600)
+async def registration_renewals() -> None:
+    """Remind holders of registrations about to expire, and expire the lapsed ones (periodic)."""
+    from listings.registration import service
+
+    await service.remind_and_expire()

@@ -77,6 +77,13 @@ class Settings:
     # checked from here (another machine), is taken for dead and its job set aside
     job_heartbeat_seconds: float = 15.0
     listing_notice_days: int = 5  # 公示期 of a listing before it goes on sale
+    # the register (登记, 26号): notice of an initial or change filing, validity of a code, and how long
+    # before expiry the holder is reminded to renew it (by a change filing)
+    registration_notice_days: int = 5
+    registration_valid_years: int = 3
+    registration_reminder_days: int = 60
+    # the regulator's desk: a buyer placing more orders than this in a day is flagged as unusual volume
+    oversight_daily_orders: int = 20
     # platform commission on the net amount of a sale, per tier, in basis points (1 bps = 0.01%)
     commission_bps_raw: int = 500
     commission_bps_cleaned: int = 800

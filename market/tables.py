@@ -198,6 +198,9 @@ class DocumentKind(enum.StrEnum):
     CREDIT_NOTE = "credit_note"  # 红字发票 correcting an invoice (invoices are never edited)
     STATEMENT = "statement"  # a holder's monthly statement
     AUTHORIZATION_AGREEMENT = "authorization_agreement"  # 授权运营协议 between agency and operator
+    ANNUAL_REPORT = "annual_report"  # 年度经营情况报告 of an operator for a year
+    AGENCY_DISCLOSURE = "agency_disclosure"  # the agency's yearly disclosure: agreements and price caps
+    OPERATOR_DISCLOSURE = "operator_disclosure"  # the operator's yearly disclosure: products, services, fees
 
 
 class DocumentStatus(StatusEnum):

@@ -1,5 +1,5 @@
 """Review and public notice: submit, the computed checklist, approve into 公示 or reject, objections,
-and listing with a registration code SJDJ-<region>-<year>-<id> when the notice closes."""
+and listing with the code the register (listings.registration) gives when the notice closes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from market import audit
 from market import db
-from market import identity
 from market import notifications
 from market.errors import Conflict
 from market.errors import DomainError
 from market.errors import NotFound
 from market.i18n import N_
 from listings import pricing
+from listings.registration import service as registration
 from listings.tables import DataAsset
 from listings.tables import Listing
 from listings.tables import ListingStatus
@@ -154,11 +154,6 @@ async def resolve_objection(*, objection_id: int, upheld: bool, resolution: str)
         await _reindex(objection["listing"])
 
 
-def registration_code(listing: dict, region_code: str, when: datetime) -> str:
-    """登记码: region of the holder, year of registration, and the listing's own number."""
-    return f"SJDJ-{region_code or '000000'}-{when:%Y}-{listing['id']:06d}"
-
-
 async def close_notices(*, now: datetime | None = None) -> list[int]:
     """List every listing whose notice ended without an open objection; assign its registration code."""
     now = now or _now()
@@ -171,8 +166,9 @@ async def close_notices(*, now: datetime | None = None) -> list[int]:
             continue  # waits for the platform to decide the objection
         async with db.atomic():
             listing = await _listing(listing_id)
-            org = await identity.get_organization(listing["holder"])
-            code = listing["registration_code"] or registration_code(listing, org["region_code"], now)
+            # the listing's review and notice were its registration's acceptance and notice: the code
+            # comes from the register (listings.registration), never from the listing's own id
+            code = await registration.register_listed(listing_id=listing_id, now=now)
             await db.transition(Listing, listing_id, to=ListingStatus.LISTED, action="listing.listed",
                                 extra={Listing.registration_code: code, Listing.listed_at: now},
                                 audit_after={"registration_code": code})

@@ -39,7 +39,6 @@ from listings.publication._review import (  # noqa: F401
     approve,
     close_notices,
     file_objection,
-    registration_code,
     reject,
     resolve_objection,
     review_checklist,

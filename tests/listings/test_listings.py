@@ -8,6 +8,7 @@ import pytest
 
 from factories import login, make_asset, make_listing, make_org, make_user
 from listings import pricing, service
+from listings.registration.tables import Registration
 from listings.tables import Listing, PricePlan
 from market.errors import DomainError, NotFound
 from market.tables import AuditEvent, Notification
@@ -21,7 +22,10 @@ async def test_listing_goes_through_review_notice_and_gets_a_registration_code(j
     region = holder["org"]["region_code"]
     # the year of registration, not of the clock now (a run across New Year's midnight must pass)
     listed_at = (await Listing.select(Listing.listed_at).where(Listing.id == listing["id"]).first())["listed_at"]
-    assert listing["registration_code"] == f"SJDJ-{region}-{listed_at:%Y}-{listing['id']:06d}"
+    # the code is the register's: region, year of registration, and the region's next serial that year
+    assert listing["registration_code"] == f"SJDJ-{region}-{listed_at:%Y}-000001"
+    reg = await Registration.select().where(Registration.code == listing["registration_code"]).first()
+    assert reg["kind"] == "product" and reg["listing"] == listing["id"] and reg["status"] == "active"
     actions = [r["action"] for r in await AuditEvent.select(AuditEvent.action).where(
         AuditEvent.object_id == str(listing["id"])).where(AuditEvent.object_type == "listing")
         .order_by(AuditEvent.seq)]  # the chain's order, not the table's
