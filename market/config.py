@@ -101,6 +101,9 @@ class Settings:
     profile_memory_mb: int = 2048
     profile_seconds: int = 900
     profile_threads: int = 2  # DuckDB threads of one profiling run
+    # data delivered as a service (issue 10): calls per minute per API key on the metered data API and
+    # on verification (429 with Retry-After over it), counted in each serving process
+    data_api_rate_per_minute: int = 600
     log_level: str = "INFO"
 
     # ---- derived -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from listings.dataapi.controllers import router as dataapi_router
 from listings.controllers import _assets, _catalogue, _demands, _encoding, _entitlements, _listings, _search
 
 api_router = Router(path="/api/v1", route_handlers=[
@@ -21,4 +22,5 @@ page_router = Router(path="/", route_handlers=[
     *_search.search_routes, *_catalogue.catalogue_routes,
 ])
 
-router = Router(path="/", route_handlers=[api_router, page_router])
+# data delivered as a service (metered API, verification): its own subpackage, mounted here
+router = Router(path="/", route_handlers=[api_router, page_router, dataapi_router])
