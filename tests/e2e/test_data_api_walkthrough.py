@@ -31,7 +31,8 @@ async def test_the_example_call_on_the_entitlement_page_works(page):
     head, _, body = done.stdout.partition("\r\n\r\n")
     assert head.startswith("HTTP/1.1 200"), done.stdout[:500]
     assert "x-quota-limit: 100000" in head.lower() and "x-quota-remaining: 99999" in head.lower()
-    data = json.loads(body)
+    data = json.loads(body.strip() or "null") or {}
+    assert data, done.stdout[-2000:]
     assert data["total"] > 5 and len(data["items"]) == 5
     await page.reload()
     await expect(page.get_by_test_id("usage")).to_contain_text("已用 1 / 100000 次")
