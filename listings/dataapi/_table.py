@@ -70,16 +70,17 @@ def _load(prepared_key: str, profile: dict) -> Loaded:
     return Loaded(con=con, columns=columns, types=types)
 
 
-def table(prepared_key: str, profile: dict) -> Loaded:
-    """The loaded version (sync: call from a worker thread)."""
+def table(prepared_key: str, profile: dict, content: str = "") -> Loaded:
+    """The loaded version (sync: call from a worker thread); `content` tells versions apart beside the key."""
+    cache_key = f"{prepared_key}#{content}"
     with _lock:
-        hit = _tables.get(prepared_key)
+        hit = _tables.get(cache_key)
         if hit is not None:
-            _tables.move_to_end(prepared_key)
+            _tables.move_to_end(cache_key)
             return hit
     loaded = _load(prepared_key, profile)
     with _lock:
-        _tables[prepared_key] = loaded
+        _tables[cache_key] = loaded
         while len(_tables) > _CACHE_SIZE:
             _tables.popitem(last=False)[1].con.close()
     return loaded

@@ -21,7 +21,10 @@ from market.tables import Role
 from market.web import AUTHENTICATED, PageNo, PageSize, error_body, page, page_params, paginated, roles
 
 OptionalId = Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)]
-KEY_ONLY = {**AUTHENTICATED, "key_scope": service.SCOPE_KIND, "csrf_exempt": True}
+# the entitlement's own key only (refused: other keys and sessions 403, an ended entitlement 403, the wrong
+# delivery mode 409, over quota / rate / daily cap 429)
+KEY_ONLY = {**AUTHENTICATED, "key_scope": service.SCOPE_KIND, "csrf_exempt": True,
+            "error_statuses": ("403", "409", "429")}
 HOLDERS = roles(Role.HOLDER, Role.OPERATOR)
 TRACE_READERS = roles(Role.HOLDER, Role.OPERATOR, Role.REGULATOR, Role.ADMIN)
 
@@ -49,7 +52,9 @@ def _csv(fields: tuple[str, ...], items: list[dict]) -> str:
     "{items, total}; X-Quota-Limit / X-Quota-Remaining when the plan has a quota; 429 over quota or rate"))
 async def api_rows(request: Request, entitlement_id: FromPath[int],
                    fields: FromQuery[str | None] = None, limit: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
-                   offset: Annotated[int | None, QueryParameter(ge=0, le=2**31 - 1)] = None,
+                   # 0 as a lower bound is dropped from the document (falsy): the 64-bit bounds of every integer
+                   # query parameter apply, and the rows query refuses a negative offset itself
+                   offset: FromQuery[int | None] = None,
                    order: FromQuery[str | None] = None, format: FromQuery[str | None] = None) -> Response:
     params = [(k, v) for k, v in request.query_params.multi_items()]
     try:

@@ -55,6 +55,8 @@ class Context:
     tiers: tuple
     version: int
     prepared_key: str
+    sha256: str  # of the upload: with the key, names the content (a key is never reused for other data in
+    # production, but a test database that starts again from id 1 does reuse it)
     profile: dict
     personal: dict  # column → (semantic type, sensitive kinds)
 
@@ -87,7 +89,7 @@ async def _context(entitlement_id: int, credential: str = "") -> Context:
     plan = await PricePlan.select().where(PricePlan.id == e["plan"]).first()
     version = max((v for v in range(listing["data_version"], 0, -1)
                    if entitlements.reaches(e, v, listing["data_version"])), default=0)
-    row = await AssetVersion.select(AssetVersion.prepared_key, AssetVersion.profile).where(
+    row = await AssetVersion.select(AssetVersion.prepared_key, AssetVersion.profile, AssetVersion.sha256).where(
         (AssetVersion.asset == listing["asset"]) & (AssetVersion.number == version)
         & (AssetVersion.profile_status == ProfileStatus.DONE.value)).first() if version else None
     profile = json.loads(row["profile"]) if row and row["profile"] else {"columns": []}
@@ -97,7 +99,8 @@ async def _context(entitlement_id: int, credential: str = "") -> Context:
         delivery_mode=listing["delivery_mode"], kind=e["kind"],
         quota=e["calls"] if e["kind"] == PlanKind.CALL_PACK.value else 0,
         included=spec.calls if e["kind"] == PlanKind.BASE_USAGE.value else 0, unit_fen=spec.unit_fen,
-        tiers=spec.tiers, version=version, prepared_key=row["prepared_key"] if row else "", profile=profile,
+        tiers=spec.tiers, version=version, prepared_key=row["prepared_key"] if row else "",
+        sha256=row["sha256"] if row else "", profile=profile,
         personal={c["name"]: (c.get("semantic_type"), c.get("sensitive_kind") or [])
                   for c in profile.get("columns", []) if c.get("personal") or c.get("sensitive")})
     if e["status"] == EntitlementStatus.ACTIVE.value:  # only a live one is worth remembering
@@ -161,7 +164,7 @@ class Answer:
 async def read_rows(*, principal, entitlement_id: int, params: list[tuple[str, str]]) -> Answer:
     """A page of the entitled version, counted once when answered (the quota headers come with it)."""
     ctx = await _caller_context(principal, entitlement_id, "api")
-    loaded = await asyncio.to_thread(_table.table, ctx.prepared_key, ctx.profile)
+    loaded = await asyncio.to_thread(_table.table, ctx.prepared_key, ctx.profile, ctx.sha256)
     q = _table.parse(params, loaded, personal=frozenset(ctx.personal))
     await _rate(ctx, principal, "api", q.describe())
     rows, total = await asyncio.to_thread(_table.run, loaded, q)
@@ -227,7 +230,7 @@ async def verify(*, principal, entitlement_id: int, values: dict) -> tuple[dict,
     # the trace keeps which columns were asked, not the values (they are personal information)
     query = {"columns": sorted(values)}
     await _rate(ctx, principal, "verification", query)
-    loaded = await asyncio.to_thread(_table.table, ctx.prepared_key, ctx.profile)
+    loaded = await asyncio.to_thread(_table.table, ctx.prepared_key, ctx.profile, ctx.sha256)
     ordered = {c: values[c] for c in rule["ask_columns"]}
     matched, answer = await asyncio.to_thread(_table.lookup, loaded, ordered, rule["answer_column"])
     _seq, headers = await _counted(ctx, principal, "verification", query, rows=int(matched), matched=matched,
