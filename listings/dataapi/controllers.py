@@ -57,15 +57,16 @@ async def api_rows(request: Request, entitlement_id: FromPath[int],
                    offset: FromQuery[int | None] = None,
                    order: FromQuery[str | None] = None, format: FromQuery[str | None] = None) -> Response:
     params = [(k, v) for k, v in request.query_params.multi_items()]
+    as_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    render = (lambda f, items, _total: _csv(f, items).encode()) if as_csv else \
+        (lambda _f, items, total: msgspec.json.encode({"items": items, "total": total}))
     try:
         answer = await service.read_rows(principal=request.user, entitlement_id=entitlement_id,
-                                         params=[(k, v) for k, v in params if k != "format"])
+                                         params=[(k, v) for k, v in params if k != "format"], render=render)
     except _meter.Refused as exc:
         return _refused(request, exc)
     headers = {**answer.headers, "Cache-Control": "no-store"}
-    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-        return Response(_csv(answer.fields, answer.items), media_type="text/csv", headers=headers)
-    return Response({"items": answer.items, "total": answer.total}, headers=headers)
+    return Response(answer.body, media_type="text/csv" if as_csv else "application/json", headers=headers)
 
 
 class VerifyIn(msgspec.Struct):

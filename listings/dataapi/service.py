@@ -159,18 +159,22 @@ class Answer:
     items: list[dict]
     total: int
     headers: dict[str, str]
+    body: bytes = b""  # the response, rendered before the call was counted
 
 
-async def read_rows(*, principal, entitlement_id: int, params: list[tuple[str, str]]) -> Answer:
-    """A page of the entitled version, counted once when answered (the quota headers come with it)."""
+async def read_rows(*, principal, entitlement_id: int, params: list[tuple[str, str]], render=None) -> Answer:
+    """A page of the entitled version, counted once when answered (the quota headers come with it).
+    `render(fields, items, total) -> bytes` builds the response body before the count commits, so that
+    nothing but the write is left between the commit and the answer (see _meter)."""
     ctx = await _caller_context(principal, entitlement_id, "api")
     loaded = await asyncio.to_thread(_table.table, ctx.prepared_key, ctx.profile, ctx.sha256)
     q = _table.parse(params, loaded, personal=frozenset(ctx.personal))
     await _rate(ctx, principal, "api", q.describe())
     rows, total = await asyncio.to_thread(_table.run, loaded, q)
     items = _masked(ctx, q.fields, rows)
+    body = render(q.fields, items, total) if render else b""
     _seq, headers = await _counted(ctx, principal, "api", q.describe(), rows=len(items))
-    return Answer(fields=q.fields, items=items, total=total, headers=headers)
+    return Answer(fields=q.fields, items=items, total=total, headers=headers, body=body)
 
 
 # ---- verification -----------------------------------------------------------------------------

@@ -1,10 +1,20 @@
 """Counting survives a crash: a real `market serve` (a subprocess on the suite's own database, SQLite or
 PostgreSQL) answers metered calls from several client threads and is killed with SIGKILL mid-way; the
 entitlement's count, and its answered trace rows, equal the calls that got a complete answer. Calls cut
-off by the kill got no answer and were not counted (see listings/dataapi/_meter.py for the guarantee)."""
+off by the kill got no answer and were not counted (see listings/dataapi/_meter.py for the guarantee).
+
+Where the kill lands is made certain, not left to chance: the test takes the meter's lock (a no-op
+update in an open transaction: the row lock on PostgreSQL, the write lock on SQLite), so every call in
+flight stops inside its counting transaction, before its commit; it reads the count committed so far,
+waits until the clients have received that many answers (every committed call has been sent), and
+kills the server with every client's call in flight. A kill at a random instant could also land in the
+documented window between a commit and the response's write (the call is then counted and not
+received): that window exists in any design (the commit and the socket write are two events) and is
+the one exception the guarantee states."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -20,6 +30,7 @@ from urllib.parse import quote
 from data_api_steps import api_entitlement, key_for
 from listings import pricing
 from listings.dataapi.tables import ApiCall, ApiMeter
+from market import db
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 6
@@ -70,6 +81,8 @@ async def test_counts_equal_answers_after_sigkill(client, job_runtime, settings,
     answered: list[int] = []  # X-Quota-Remaining of every complete 200 answer
     lock = threading.Lock()
     enough = threading.Event()
+    target = {"n": None}
+    caught_up = threading.Event()
     try:
         _wait_healthy(port, proc, tmp_path)
 
@@ -88,16 +101,27 @@ async def test_counts_equal_answers_after_sigkill(client, job_runtime, settings,
                         answered.append(int(resp.getheader("X-Quota-Remaining")))
                         if len(answered) >= KILL_AFTER:
                             enough.set()
+                        if target["n"] is not None and len(answered) >= target["n"]:
+                            caught_up.set()
                 except (OSError, http.client.HTTPException, ValueError):
                     return  # the server died under this call: no answer
         threads = [threading.Thread(target=fire, daemon=True) for _ in range(CLIENTS)]
         for t in threads:
             t.start()
-        assert enough.wait(120), "the server answered too few calls"
-        os.killpg(proc.pid, signal.SIGKILL)  # mid-way: every client has a call in flight
+        assert await asyncio.to_thread(enough.wait, 120), "the server answered too few calls"
+        async with db.atomic():
+            held = await ApiMeter.update({ApiMeter.used: ApiMeter.used}).where(
+                ApiMeter.key == str(eid)).returning(ApiMeter.used)
+            with lock:
+                target["n"] = held[0]["used"]  # committed; no call can commit while we hold the lock
+                if len(answered) >= target["n"]:
+                    caught_up.set()
+            assert await asyncio.to_thread(caught_up.wait, 60), (target, len(answered))
+            assert len(answered) == target["n"]
+            os.killpg(proc.pid, signal.SIGKILL)  # mid-way: every client's call is in flight, none committed
+            await asyncio.to_thread(proc.wait, 10)
         for t in threads:
-            t.join(30)
-        proc.wait(10)
+            await asyncio.to_thread(t.join, 30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
