@@ -1,8 +1,8 @@
 """The entitled version as a DuckDB table, and the one way a query is built against it.
 
 A version's prepared CSV (object store) is loaded once per process into an in-memory DuckDB table,
-all text (`raw`, as the file says it: what verification compares), with a view `data` that casts the
-columns the profile found numeric, so ranges and order compare numbers. Tables are kept in a small LRU.
+all text (`raw`, as the file says it: what verification compares), and as `data`, where the columns
+the profile found numeric are cast once, so ranges and order compare numbers. Tables are kept in a small LRU.
 
 Queries are built from validated parts only: column names must be the profile's own (and are quoted),
 every value is a bound parameter, never interpolated into the SQL.
@@ -63,7 +63,8 @@ def _load(prepared_key: str, profile: dict) -> Loaded:
         columns = tuple(c for c in found)  # the file is the truth of what can be read
     select = ", ".join(f"TRY_CAST({quote(c)} AS {_CAST[types.get(c)]}) AS {quote(c)}" if types.get(c) in _CAST
                        else quote(c) for c in columns)
-    con.execute(f"CREATE VIEW data AS SELECT {select}, rowid AS {quote(ROW)} FROM raw")
+    # typed once at load (a view would cast every row again on every call)
+    con.execute(f"CREATE TABLE data AS SELECT {select}, rowid AS {quote(ROW)} FROM raw ORDER BY rowid")
     # the entitled data is all this connection needs: no files, no network from here on
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
