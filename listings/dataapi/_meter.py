@@ -19,6 +19,7 @@ once in a few hundred calls on PostgreSQL (counted, not received: never the othe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -132,7 +133,58 @@ async def count(ctx, *, principal, mode: str, query: dict, rows: int, matched: b
                 daily_cap: int = 0, now: datetime | None = None) -> tuple[int, dict[str, str]]:
     """Count one answered call (see the module's guarantee); returns its number and the quota headers.
     Raises Forbidden when the entitlement is no longer active, Refused when the quota or the daily cap
-    is used up (the refusal is traced, not counted)."""
+    is used up (the refusal is traced, not counted).
+
+    Calls arriving together are counted in one transaction (group commit): each still has its own
+    check, compare-and-set and trace row, and each caller resumes only after that transaction has
+    committed, so the guarantee is the same, at the cost of one commit per group instead of per call."""
+    if db.engine().transaction_exists():  # inside a caller's transaction: count in it
+        return await _count_one(ctx, principal=principal, mode=mode, query=query, rows=rows, matched=matched,
+                                daily_cap=daily_cap, now=now)
+    future = asyncio.get_running_loop().create_future()
+    _pending.append((future, ctx, dict(principal=principal, mode=mode, query=query, rows=rows, matched=matched,
+                                       daily_cap=daily_cap, now=now)))
+    global _writer
+    if _writer is None or _writer.done():
+        _writer = asyncio.get_running_loop().create_task(_write_groups())
+    return await future
+
+
+_pending: list = []
+_writer: "asyncio.Task | None" = None
+GROUP_MAX = 64
+
+
+async def _write_groups() -> None:
+    while _pending:
+        group = _pending[:GROUP_MAX]
+        del _pending[:GROUP_MAX]
+        results: list = []
+        try:
+            async with db.atomic():
+                for _future, ctx, kw in group:
+                    try:
+                        results.append(await _count_one(ctx, **kw))
+                    except DomainError as exc:  # refused before anything of this call was written
+                        results.append(exc)
+        except BaseException as exc:  # the transaction failed: nothing of the group was counted
+            for future, _ctx, _kw in group:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            continue
+        for (future, _ctx, _kw), result in zip(group, results):  # only now, after the commit
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+
+async def _count_one(ctx, *, principal, mode: str, query: dict, rows: int, matched: bool | None = None,
+                     daily_cap: int = 0, now: datetime | None = None) -> tuple[int, dict[str, str]]:
     now = now or datetime.now(timezone.utc)
     period = period_of(now)
     key = f"{ctx.entitlement_id}:{period}" if ctx.kind == PlanKind.BASE_USAGE.value else str(ctx.entitlement_id)
