@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     CON = duckdb.connect(":memory:", config={"threads": 1})
     CON.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header = true)", [args.csv])
-    CON.execute("CREATE VIEW data AS SELECT *, rowid AS __row FROM raw")
+    # materialized, as the market loads a version (a view would redo the work on every call)
+    CON.execute("CREATE TABLE data AS SELECT *, rowid AS __row FROM raw ORDER BY rowid")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on")
 
 
