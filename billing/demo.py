@@ -53,6 +53,10 @@ ORDERS = [
     DemoOrder("demo-order-free", "杭州市医疗卫生机构门诊服务情况（月度）", "subscription", "public_governance",
               "配合卫健委开展基层医疗服务能力评估（公共治理，免费）", "completed"),
     # raw public data, free and used only in the sandbox (原始数据不出域): the entitlement data services use
+    # a cleaned listing delivered by the metered API, with its call pack: the key and example call of
+    # 已获取的数据 work against it (issue 10)
+    DemoOrder("demo-order-api", "杭州市环境空气质量日报", "call_pack", "industry",
+              "车险出险率与空气质量的关联分析（按调用计费的数据接口）", "completed"),
     DemoOrder("demo-order-sandbox", "杭州市医疗卫生机构门诊服务情况（月度）", "free", "industry",
               "在沙箱内试算门诊量与理赔量的关系", "completed"),
 ]

@@ -7,7 +7,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="listings",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["listings.tables", "listings.registration.tables"], exclude_imported=True),
+    table_classes=table_finder(modules=["listings.tables", "listings.registration.tables", "listings.dataapi.tables"],
+                               exclude_imported=True),
     migration_dependencies=["market.piccolo_app"],
     commands=[],
 )

@@ -30,7 +30,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 # Modules whose @job functions must be registered before a broker is bound (composition root).
 TASK_MODULES = ["market.notifications", "market.documents", "listings.tasks", "operators.tasks", "contracts.tasks",
-                "billing.tasks", "billing.payments.tasks", "billing.orders.tasks"]
+                "billing.tasks", "billing.payments.tasks", "billing.orders.tasks", "billing.usage"]
 
 
 def _routers() -> list:

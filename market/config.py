@@ -126,6 +126,9 @@ class Settings:
     sandbox_seconds: float = 10.0
     sandbox_memory_mb: int = 512
     sandbox_threads: int = 1
+    # data delivered as a service (issue 10): calls per minute per API key on the metered data API and
+    # on verification (429 with Retry-After over it), counted in each serving process
+    data_api_rate_per_minute: int = 600
     log_level: str = "INFO"
 
     # ---- derived -------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class Principal:
     csrf_token: str = ""
     locale: str = "zh"
     label: str = ""
+    scope: str = ""  # an API key's scope ("" = any route its roles allow; see ApiKey.scope)
     org: dict | None = None  # the organization row as of resolution (cached with the principal)
 
 
@@ -349,7 +350,7 @@ def _remember(key: tuple[str, str], principal: Principal | None) -> None:
 
 
 async def _principal(user_id: int, org_id: int, roles: frozenset[str] | None, *, via: str,
-                     credential_id: int, csrf: str = "", label: str = "") -> Principal | None:
+                     credential_id: int, csrf: str = "", label: str = "", scope: str = "") -> Principal | None:
     user = await User.select(User.id, User.email, User.display_name, User.locale, User.is_active).where(
         User.id == user_id).first()
     org = await Organization.select().where(Organization.id == org_id).first()
@@ -360,7 +361,7 @@ async def _principal(user_id: int, org_id: int, roles: frozenset[str] | None, *,
     return Principal(user_id=user_id, email=user["email"], display_name=user["display_name"], org_id=org_id,
                      org_name=org["name"], org_verification=org["verification"], roles=effective, via=via,
                      credential_id=credential_id, csrf_token=csrf, locale=user["locale"],
-                     label=label or user["email"], org=org)
+                     label=label or user["email"], org=org, scope=scope)
 
 
 async def _single_flight(key: tuple[str, str], lookup) -> Principal | None:
@@ -403,8 +404,10 @@ async def resolve_session(token: str) -> Principal | None:
 # ---- API keys ----------------------------------------------------------------------------
 
 
-async def create_api_key(*, user_id: int, organization_id: int, name: str) -> tuple[dict, str]:
-    """Issue an API key for the user's organization; the secret is returned once, never stored."""
+async def create_api_key(*, user_id: int, organization_id: int, name: str, scope: str = "") -> tuple[dict, str]:
+    """Issue an API key for the user's organization; the secret is returned once, never stored. A
+    `scope` ("entitlement:<id>") limits the key to the routes declaring that scope (the caller checks
+    the user may use what the scope names)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise DomainError("api_key.name_invalid", "请为密钥填写 1 到 100 个字符的名称")
@@ -416,18 +419,18 @@ async def create_api_key(*, user_id: int, organization_id: int, name: str) -> tu
     async with db.atomic():
         rows = await ApiKey.insert(ApiKey(
             organization=organization_id, created_by=user_id, name=name, prefix=prefix,
-            key_hash=_sha256(secret), roles=",".join(sorted(roles)),
-        )).returning(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.roles, ApiKey.created_at)
+            key_hash=_sha256(secret), roles=",".join(sorted(roles)), scope=scope,
+        )).returning(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.roles, ApiKey.created_at, ApiKey.scope)
         key = rows[0]
         await audit.record(action="api_key.created", object_type="api_key", object_id=key["id"],
                            after={"name": name, "prefix": prefix, "roles": key["roles"],
-                                  "organization_id": organization_id})
+                                  "organization_id": organization_id, "scope": scope})
     return key, secret
 
 
 async def list_api_keys(*, organization_id: int) -> list[dict]:
     return await ApiKey.select(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.roles, ApiKey.created_at,
-                               ApiKey.last_used_at, ApiKey.revoked_at,
+                               ApiKey.last_used_at, ApiKey.revoked_at, ApiKey.scope,
                                ApiKey.created_by.email.as_alias("created_by_email")).where(
         ApiKey.organization == organization_id).order_by(ApiKey.id, ascending=False)
 
@@ -460,7 +463,8 @@ async def resolve_api_key(secret: str) -> Principal | None:
             return None
         principal = await _principal(row["created_by"], row["organization"],
                                      frozenset(filter(None, row["roles"].split(","))), via="api_key",
-                                     credential_id=row["id"], label=f"api-key:{row['prefix']}")
+                                     credential_id=row["id"], label=f"api-key:{row['prefix']}",
+                                     scope=row["scope"] or "")
         # last use is for people deciding which keys to revoke: minute precision is plenty
         last = row["last_used_at"]
         if last is None or _now() - last > timedelta(minutes=1):

@@ -100,6 +100,9 @@ class ApiKey(Table, tablename="api_key"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    # "" : the organization's key (the creator's roles); "entitlement:<id>": only the data routes of
+    # that entitlement (metered API, verification), refused everywhere else
+    scope = Varchar(length=60, default="")
 
 
 class UserSession(Table, tablename="user_session"):

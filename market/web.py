@@ -121,6 +121,10 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     if connection.scope.get("auth") == "bad_key":
         raise Unauthorized("auth.invalid_api_key", "API 密钥无效或已被吊销")
     principal = connection.scope.get("user")
+    if principal is not None and principal.scope and handler.opt.get("key_scope") != principal.scope.split(":")[0]:
+        # a key made for one entitlement reads that entitlement's data and nothing else (not even
+        # /api-keys, where it could mint itself an unscoped key)
+        raise Forbidden("auth.key_scope", "该 API 密钥只能用于其所属的数据接口")
     method = connection.scope.get("method", "GET")
     if method not in SAFE_METHODS and not handler.opt.get("csrf_exempt"):
         await _check_csrf(connection, principal)

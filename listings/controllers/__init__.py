@@ -12,6 +12,7 @@ from listings.controllers import (
     _assets, _catalogue, _demands, _encoding, _entitlements, _listings, _sandbox, _search,
 )
 from listings.registration.controllers import router as registration_router
+from listings.dataapi.controllers import router as dataapi_router
 
 api_router = Router(path="/api/v1", route_handlers=[
     *_assets.api_routes, *_listings.api_routes, *_demands.api_routes, *_entitlements.api_routes,
@@ -25,4 +26,5 @@ page_router = Router(path="/", route_handlers=[
     *_search.search_routes, *_catalogue.catalogue_routes,
 ])
 
-router = Router(path="/", route_handlers=[api_router, page_router, registration_router])
+# data delivered as a service (metered API, verification) and the register: their own subpackages, mounted here
+router = Router(path="/", route_handlers=[api_router, page_router, registration_router, dataapi_router])
