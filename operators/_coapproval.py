@@ -42,7 +42,10 @@ def _holders(lineage: dict) -> dict[int, list[int]]:
 
 
 async def _names(org_ids) -> dict[int, str]:
-    rows = await Organization.select(Organization.id, Organization.name).where(Organization.id.is_in(list(org_ids)))
+    org_ids = list(set(org_ids))
+    if not org_ids:
+        return {}
+    rows = await Organization.select(Organization.id, Organization.name).where(Organization.id.is_in(org_ids))
     return {r["id"]: r["name"] for r in rows}
 
 

@@ -129,3 +129,55 @@ async def test_a_waiting_holder_is_reminded_once_a_day(job_runtime):
     [asked] = await service.list_coapprovals(org_id=w["holder"]["org"]["id"], roles=frozenset({"holder"}))
     await _decide(w, asked["id"], True, "")
     assert await service.remind_pending(on=tomorrow + timedelta(days=2)) == []  # answered: nothing waits
+
+
+async def test_the_holder_answers_through_the_api_and_the_page_and_other_roles_are_refused(client, job_runtime):
+    from factories import login
+
+    async def as_(user) -> dict:
+        client.cookies.clear()
+        return {"X-CSRF-Token": await login(client, user)}
+
+    w = await _derived_draft(job_runtime)
+    with pytest.raises(DomainError):
+        await _submit(w)
+    [asked] = await service.list_coapprovals(org_id=w["holder"]["org"]["id"], roles=frozenset({"holder"}))
+    cid = asked["id"]
+    routes = [("get", "/api/v1/coapprovals", None, {"holder", "operator", "regulator", "admin"}),
+              ("post", f"/api/v1/coapprovals/{cid}/decision", {"approve": True, "note": ""}, {"holder"}),
+              ("get", "/coapprovals", None, {"holder", "operator", "regulator", "admin"}),
+              ("post", f"/coapprovals/{cid}", {"action": "approve"}, {"holder"})]
+    for role in ("buyer", "agency", "operator", "regulator", "admin"):
+        h = await as_(await make_user([role]))
+        for method, url, payload, allowed in routes:
+            if role in allowed:
+                continue
+            if url.startswith("/api/"):
+                resp = await getattr(client, method)(url, **({"json": payload, "headers": h} if method == "post" else {}))
+            else:
+                resp = await getattr(client, method)(url, **({"data": {**payload, "_csrf": h["X-CSRF-Token"]}}
+                                                            if method == "post" else {}))
+            assert resp.status_code == 403, (role, method, url, resp.status_code)
+    assert (await Coapproval.select(Coapproval.status).where(Coapproval.id == cid).first())["status"] == "pending"
+
+    # the operator sees what it asked for; another holder sees nothing and cannot answer
+    await as_(w["operator"])
+    assert [r["id"] for r in (await client.get("/api/v1/coapprovals")).json()["items"]] == [cid]
+    h = await as_(await make_user(["holder"]))
+    assert (await client.get("/api/v1/coapprovals")).json()["items"] == []
+    resp = await client.post(f"/api/v1/coapprovals/{cid}/decision", json={"approve": True}, headers=h)
+    assert resp.status_code == 404 and resp.json()["code"] == "coapproval.not_found"
+
+    h = await as_(w["holder"])
+    page = await client.get("/coapprovals")
+    assert page.status_code == 200 and "门诊人次月度统计" in page.text and f'action="/coapprovals/{cid}"' in page.text
+    resp = await client.post(f"/api/v1/coapprovals/{cid}/decision", json={"approve": False}, headers=h)
+    assert resp.status_code == 400 and resp.json()["code"] == "coapproval.note_required"
+    resp = await client.post(f"/coapprovals/{cid}", data={"_csrf": h["X-CSRF-Token"], "action": "approve",
+                                                          "note": "同意"}, follow_redirects=False)
+    assert resp.status_code in (302, 303)
+    got = (await client.get("/api/v1/coapprovals")).json()["items"]
+    assert [(r["status"], r["note"]) for r in got] == [("approved", "同意")]
+    resp = await client.post(f"/api/v1/coapprovals/{cid}/decision", json={"approve": True}, headers=h)
+    assert resp.status_code == 409 and resp.json()["code"] == "coapproval.decided"
+    assert (await _submit(w))["status"] == "submitted"
