@@ -158,6 +158,7 @@ def _form_terms(form) -> dict:
     return {
         "modes": form.getall("modes", []), "purposes": form.getall("purposes", []),
         "product_types": form.getall("product_types", []), "tiers": form.getall("tiers", []),
+        "preapproved_product_types": form.getall("preapproved_product_types", []),
         "scope": {"asset_ids": _asset_ids(form.get("asset_ids", "")), "categories": form.getall("categories", [])},
         "scenarios": [s.strip() for s in str(form.get("scenarios", "")).splitlines() if s.strip()],
         "starts_on": str(form.get("starts_on", "")), "ends_on": str(form.get("ends_on", "")),

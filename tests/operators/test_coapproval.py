@@ -99,6 +99,8 @@ async def test_a_decline_blocks_the_submission(job_runtime):
 
 async def test_a_pre_approved_product_type_passes_without_asking(job_runtime):
     w = await _derived_draft(job_runtime, preapproved_product_types=["file"])
+    got = await service.get_agreement(agreement_id=w["agreement"]["id"], org_id=None, roles=frozenset({"admin"}))
+    assert got["preapproved_product_types"] == ["file"]
     assert (await _submit(w))["status"] == "submitted"
     [row] = await Coapproval.select()
     assert row["status"] == "preapproved"
