@@ -52,6 +52,10 @@ ORDERS = [
               "学平险的学校名录校验", "awaiting_payment"),
     DemoOrder("demo-order-free", "杭州市医疗卫生机构门诊服务情况（月度）", "subscription", "public_governance",
               "配合卫健委开展基层医疗服务能力评估（公共治理，免费）", "completed"),
+    # the operator's derived product (operators.demo builds, co-approves and lists it): a sale under its mandate,
+    # so the regulator's desk, the lineage and the revenue against the permitted maximum have one to show
+    DemoOrder("demo-order-derived", "杭州市各区县医疗资源与预防接种综合分析（加工产品）", "one_time", "industry",
+              "按区县医疗资源与接种情况测算健康险服务网点布局", "completed"),
     # raw public data, free and used only in the sandbox (原始数据不出域): the entitlement data services use
     # a cleaned listing delivered by the metered API, with its call pack: the key and example call of
     # 已获取的数据 work against it (issue 10)

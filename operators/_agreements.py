@@ -31,7 +31,7 @@ LIVE = (AgreementStatus.DRAFT.value, AgreementStatus.SIGNED.value, AgreementStat
         AgreementStatus.SUSPENDED.value)
 EVER_SIGNED = (AgreementStatus.SIGNED.value, AgreementStatus.ACTIVE.value, AgreementStatus.SUSPENDED.value,
                AgreementStatus.SUPERSEDED.value, AgreementStatus.EXPIRED.value, AgreementStatus.TERMINATED.value)
-JSON_FIELDS = ("modes", "scope", "purposes", "scenarios", "product_types", "tiers", "items", "terms")
+JSON_FIELDS = ("modes", "scope", "purposes", "scenarios", "product_types", "preapproved_product_types", "tiers", "items", "terms")
 
 
 def _now() -> datetime:
@@ -136,6 +136,7 @@ async def _draft(*, agency_org_id: int, operator_org_id: int, user_id: int, data
             modes=json.dumps(terms["modes"]), scope=json.dumps(scope, ensure_ascii=False),
             purposes=json.dumps(terms["purposes"]), scenarios=json.dumps(terms["scenarios"], ensure_ascii=False),
             product_types=json.dumps(terms["product_types"]), tiers=json.dumps(terms["tiers"]),
+            preapproved_product_types=json.dumps(terms["preapproved_product_types"]),
             items=json.dumps(terms["items"], ensure_ascii=False), max_revenue_fen=terms["max_revenue_fen"],
             exclusive=terms["exclusive"], security_duties=terms["security_duties"], exit_terms=terms["exit_terms"],
             note=note, starts_on=terms["starts_on"], ends_on=terms["ends_on"], template_version=template_version,
@@ -180,7 +181,7 @@ async def create_agreement(*, agency_org_id: int, user_id: int, operator_org_id:
     return await _draft(agency_org_id=agency_org_id, operator_org_id=operator_org_id, user_id=user_id, data=data)
 
 
-AMENDABLE = ("modes", "scope", "purposes", "scenarios", "product_types", "tiers", "starts_on", "ends_on",
+AMENDABLE = ("modes", "scope", "purposes", "scenarios", "product_types", "preapproved_product_types", "tiers", "starts_on", "ends_on",
              "exclusive", "items", "max_revenue_fen", "security_duties", "exit_terms")
 
 

@@ -80,6 +80,10 @@ def normalise(data: dict, *, max_term_years: int) -> dict:
     purposes = _choice_list(data.get("purposes"), PURPOSE_LABELS, "purposes", required=True)
     product_types = _choice_list(data.get("product_types"), PRODUCT_TYPE_LABELS, "product_types", required=False)
     tiers = _choice_list(data.get("tiers"), TIER_LABELS, "tiers", required=False)
+    preapproved = _choice_list(data.get("preapproved_product_types"), PRODUCT_TYPE_LABELS,
+                               "preapproved_product_types", required=False)
+    if product_types and not set(preapproved) <= set(product_types):
+        raise _bad("preapproved_product_types")  # only a type the operator may offer at all
     scenarios = data.get("scenarios") or []
     if not isinstance(scenarios, list) or len(scenarios) > 50:
         raise _bad("scenarios")
@@ -115,7 +119,8 @@ def normalise(data: dict, *, max_term_years: int) -> dict:
         items.append({"name": name, "cap_fen": _fen(item.get("cap_fen"), "items.cap_fen"), "unit": unit})
     return {
         "modes": modes, "purposes": purposes, "scenarios": scenarios, "product_types": product_types,
-        "tiers": tiers, "starts_on": starts_on, "ends_on": ends_on, "exclusive": exclusive, "items": items,
+        "preapproved_product_types": preapproved, "tiers": tiers, "starts_on": starts_on, "ends_on": ends_on,
+        "exclusive": exclusive, "items": items,
         "max_revenue_fen": _fen(data.get("max_revenue_fen"), "max_revenue_fen"),
         "security_duties": _text(data.get("security_duties"), "security_duties"),
         "exit_terms": _text(data.get("exit_terms"), "exit_terms"),

@@ -17,6 +17,7 @@ from market.storage import content_disposition
 from market.tables import Role
 from market.web import page, roles
 from operators import _terms, service
+from operators.coapproval_controllers import router as coapproval_router
 from operators.pipelines.controllers import router as pipelines_router
 from operators.schemas import AgreementIn, AmendmentIn, ReasonIn, SignIn, agreement_json, terms_of
 from operators.tables import AgreementStatus
@@ -157,6 +158,7 @@ def _form_terms(form) -> dict:
     return {
         "modes": form.getall("modes", []), "purposes": form.getall("purposes", []),
         "product_types": form.getall("product_types", []), "tiers": form.getall("tiers", []),
+        "preapproved_product_types": form.getall("preapproved_product_types", []),
         "scope": {"asset_ids": _asset_ids(form.get("asset_ids", "")), "categories": form.getall("categories", [])},
         "scenarios": [s.strip() for s in str(form.get("scenarios", "")).splitlines() if s.strip()],
         "starts_on": str(form.get("starts_on", "")), "ends_on": str(form.get("ends_on", "")),
@@ -253,4 +255,4 @@ async def status_submit(request: Request, agreement_id: FromPath[int]) -> Respon
 
 
 page_routes = [list_page, new_page, create_submit, detail_page, sign_submit, status_submit]
-router = Router(path="/", route_handlers=[api_router, *page_routes, pipelines_router])
+router = Router(path="/", route_handlers=[api_router, *page_routes, pipelines_router, coapproval_router])

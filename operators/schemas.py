@@ -31,6 +31,7 @@ class AgreementIn(msgspec.Struct):
     exclusive: bool = False
     scenarios: list[str] = []
     product_types: list[str] = []  # file / api / sandbox / verification; empty: any
+    preapproved_product_types: list[str] = []  # types the source holders approve in advance (no co-approval)
     tiers: list[str] = []  # raw / cleaned / product; empty: any
     security_duties: str = ""
     exit_terms: str = ""
@@ -48,6 +49,7 @@ class AmendmentIn(msgspec.Struct):
     exclusive: bool | None = None
     scenarios: list[str] | None = None
     product_types: list[str] | None = None
+    preapproved_product_types: list[str] | None = None
     tiers: list[str] | None = None
     security_duties: str | None = None
     exit_terms: str | None = None
@@ -85,6 +87,7 @@ def agreement_json(a: dict, *, detail: bool = False) -> dict:
         "scope": {"asset_ids": a["asset_ids"], "categories": a["scope"].get("categories", []),
                   "named_asset_ids": a["scope"].get("asset_ids", []), "columns": a["scope"].get("columns", {})},
         "purposes": a["purposes"], "scenarios": a["scenarios"], "product_types": a["product_types"],
+        "preapproved_product_types": a.get("preapproved_product_types", []),
         "tiers": a["tiers"], "items": a["items"], "max_revenue_fen": a["max_revenue_fen"],
         "starts_on": _iso(a["starts_on"]), "ends_on": _iso(a["ends_on"]), "note": a["note"],
         "created_at": _iso(a["created_at"]), "signed_at": _iso(a["signed_at"]),

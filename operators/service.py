@@ -40,3 +40,5 @@ from operators.pipelines import (  # noqa: F401,E402
     schemas_of,
     start_run,
 )
+# registers the co-approval guard with listings' publication on import
+from operators._coapproval import decide as decide_coapproval, list_coapprovals, remind_pending  # noqa: F401,E402

@@ -10,7 +10,7 @@ from piccolo.columns import BigInt, Boolean, Date, ForeignKey, Integer, Serial, 
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from listings.tables import DataAsset
+from listings.tables import DataAsset, Listing
 from market.db import StatusEnum, set_transitions
 from market.tables import Document, Organization, User
 
@@ -62,6 +62,9 @@ class AuthorizationAgreement(Table, tablename="authorization_agreement"):
     purposes = Text(default="[]")  # JSON list of listings.pricing.PURPOSES keys
     scenarios = Text(default="[]")  # JSON list of application scenarios, in words
     product_types = Text(default="[]")  # JSON list: listings DeliveryMode values the operator may offer
+    # JSON list of product types the source holders approve in advance: a derived product of one of
+    # these types is listed without asking each holder (upstream co-approval passes automatically)
+    preapproved_product_types = Text(default="[]")
     tiers = Text(default="[]")  # JSON list: listings Tier values the operator may list
     items = Text(default="[]")  # JSON [{"name", "cap_fen", "unit"}]: 产品和服务清单 with 上限收费标准
     max_revenue_fen = BigInt(default=0)  # 最高准许收入 per calendar year
@@ -202,4 +205,39 @@ class Lineage(Table, tablename="asset_lineage"):
     rows_out = BigInt(default=0)
     started_at = Timestamptz()
     finished_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+# ---- upstream co-approval of derived products ----------------------------------------------------
+
+
+class CoapprovalStatus(StatusEnum):
+    PENDING = "pending"  # the holder has been asked and has not answered
+    APPROVED = "approved"  # the holder agreed, with a note
+    DECLINED = "declined"  # the holder refused, with a note: the product cannot be submitted
+    PREAPPROVED = "preapproved"  # the agreement pre-approves the product's type: nobody had to be asked
+
+
+set_transitions(CoapprovalStatus, {
+    CoapprovalStatus.PENDING: {CoapprovalStatus.APPROVED, CoapprovalStatus.DECLINED},
+})
+
+
+class Coapproval(Table, tablename="derived_coapproval"):
+    """One source holder's approval of a derived product before it is listed (one row per listing and
+    holder), asked for when the operator first submits the listing."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=40, unique=True)  # "<listing>:<holder org>": asked once
+    listing = ForeignKey(references=Listing, index=True)
+    asset = ForeignKey(references=DataAsset, index=True)  # the derived asset
+    operator_org = ForeignKey(references=Organization, index=True)
+    holder_org = ForeignKey(references=Organization, index=True)
+    agreement = ForeignKey(references=AuthorizationAgreement)  # the version in force when asked
+    source_asset_ids = Text(default="[]")  # JSON: the holder's assets the product is built from
+    status = Varchar(length=20, choices=CoapprovalStatus, default=CoapprovalStatus.PENDING.value, index=True)
+    note = Text(default="")  # the holder's words, approving or declining
+    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    reminded_on = Date(null=True, default=None)  # the last day a reminder went out: at most one a day
     created_at = Timestamptz(default=TimestamptzNow())

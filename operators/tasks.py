@@ -66,3 +66,11 @@ async def rerun_pipelines() -> None:
     from operators import service
 
     await service.rerun_due()
+
+
+@jobs.job(name="operators.remind_coapprovals", every_seconds=3600)
+async def remind_coapprovals() -> None:
+    """Remind source holders of derived products still waiting for their approval (at most daily each)."""
+    from operators import service
+
+    await service.remind_pending()

@@ -21,6 +21,7 @@ from listings.tables import ListingStatus
 from listings.tables import Objection
 from listings.publication._common import AGENCY_ITEMS, NOTICE_DAYS, _latest_done_version, _listing, _now, _own_listing, _reindex
 from listings.publication._plans import current_cap, plans_of
+from listings.publication import guards
 
 
 async def submit(*, listing_id: int, org_id: int) -> dict:
@@ -32,6 +33,7 @@ async def submit(*, listing_id: int, org_id: int) -> dict:
     if problems:
         raise DomainError("listing.not_ready", "还不能提交：{problems}",
                           problems="；".join(i["label"] for i in problems))
+    await guards.check_submit(await _listing(listing_id))  # e.g. the source holders' approval of a derived product
     async with db.atomic():
         row = await db.transition(Listing, listing_id, to=ListingStatus.SUBMITTED, action="listing.submitted")
         await _reindex(listing_id)

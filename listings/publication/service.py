@@ -28,6 +28,7 @@ from listings.publication._lifecycle import (  # noqa: F401
     resume,
     suspend,
 )
+from listings.publication.guards import register_submit_guard  # noqa: F401
 from listings.publication._plans import add_plan, create_listing, current_cap, plans_of, quote, set_cap  # noqa: F401
 from listings.publication._reads import (  # noqa: F401
     get_listing,
