@@ -48,6 +48,10 @@ async def test_demo_trade_is_loaded_once_with_every_state(settings):
     assert sandbox["tier"] == "raw" and sandbox["delivery_mode"] == "sandbox" and sandbox["total_fen"] == 0
     entitlement = await Entitlement.select().where(Entitlement.id == sandbox["entitlement"]).first()
     assert entitlement["status"] == "active" and entitlement["source_ref"] == f"order:{sandbox['id']}"
+    derived = by_key["demo-order-derived"]  # the operator's derived product: its sources' holders get their share
+    shares = await JournalTxn.select().where(JournalTxn.reference == f"order:{derived['id']}",
+                                             JournalTxn.kind == "lineage_share")
+    assert derived["status"] == "completed" and len(shares) == 2, shares
     waiting = by_key["demo-order-payment"]
     assert waiting["payment_reference"].startswith("SJ") and waiting["total_fen"] > 0
     refunded = by_key["demo-order-refunded"]
