@@ -137,18 +137,13 @@ async def _orders_above_cap(orders: list[dict]) -> int:
 
 
 async def sources_of(asset_id: int) -> list[int]:
-    """The source assets of a derived product, read through operators' lineage when it exists (its
-    lineage lands with the pipelines); otherwise the asset itself."""
-    lineage_of = getattr(operators_service, "lineage_of", None)
-    if lineage_of is not None:
-        try:
-            lineage = await lineage_of(asset_id)
-        except DomainError:
-            lineage = None
-        sources = [int(s["asset_id"]) for s in (lineage or {}).get("sources", [])]
-        if sources:
-            return sources
-    return [asset_id]
+    """The source assets of a derived product (its newest version's lineage), or the asset itself for
+    data that no pipeline made."""
+    try:
+        lineage = await operators_service.lineage_of(asset_id=asset_id, org_id=None, roles=frozenset({"regulator"}))
+    except DomainError:  # no lineage: not a derived product
+        return [asset_id]
+    return [int(s["asset_id"]) for s in lineage["sources"]] or [asset_id]
 
 
 class _Agreements:
