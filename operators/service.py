@@ -42,3 +42,4 @@ from operators.pipelines import (  # noqa: F401,E402
 )
 # registers the co-approval guard with listings' publication on import
 from operators._coapproval import decide as decide_coapproval, list_coapprovals, remind_pending  # noqa: F401,E402
+from operators.lineage_graph import derived_assets_by_agreement, graph as lineage_graph  # noqa: F401,E402

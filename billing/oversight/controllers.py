@@ -21,6 +21,7 @@ from market.errors import DomainError
 from market.storage import content_disposition
 from market.tables import DocumentKind, Role
 from market.web import PUBLIC, page, roles
+from operators import service as operators_service
 
 DESK = roles(Role.REGULATOR, Role.ADMIN)
 ISSUERS = roles(Role.REGULATOR, Role.ADMIN, Role.OPERATOR, Role.AGENCY)
@@ -138,7 +139,14 @@ async def _parties() -> dict:
 async def _desk(request: Request, *, kind: str | None = None, chain=None) -> Response:
     return page(request, "billing/oversight/desk.html", alerts=await service.alerts(kind=_kind(kind), limit=200),
                 counts=await service.counts_by_kind(), kinds=service.KINDS, kind=kind or "",
-                agreements=_numbers(await service.agreements()), chain=chain)
+                agreements=_numbers(await service.agreements()), chain=chain,
+                derived=await operators_service.derived_assets_by_agreement())
+
+
+@get("/regulator/lineage/{asset_id:int}", opt=DESK, include_in_schema=False)
+async def lineage_page(request: Request, asset_id: FromPath[int]) -> Response:
+    """A derived product's lineage drawn as a graph: every source, and their sources, with their holders."""
+    return page(request, "billing/oversight/lineage.html", g=await operators_service.lineage_graph(asset_id))
 
 
 @get("/regulator", opt=DESK, include_in_schema=False)
@@ -230,7 +238,7 @@ async def disclosure_pdf(kind: FromPath[str], org_id: FromPath[int], year: FromP
                     headers={"Content-Disposition": content_disposition(filename, "attachment")})
 
 
-page_routes = [desk_page, scan_submit, audit_submit, trade_page, reports_page, issue_submit, disclosures_page,
+page_routes = [desk_page, lineage_page, scan_submit, audit_submit, trade_page, reports_page, issue_submit, disclosures_page,
                disclosure_page, disclosure_pdf]
 router = Router(path="/", route_handlers=[Router(path="/api/v1", route_handlers=api_routes, tags=["regulator"]),
                                           *page_routes])

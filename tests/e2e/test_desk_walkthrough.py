@@ -1,7 +1,8 @@
 """The regulator's desk in a real browser (demo data): regulator@demo.cn finds a price-above-cap alert, opens
 the demo's authorization agreement and its amendment, verifies the audit chain, and downloads the
 operator's annual operating report as a PDF with the operator's name and an embedded CJK font; at
-1280 px and on a 390 px phone without sideways scrolling. (The lineage graph step comes with the pipelines.)"""
+1280 px and on a 390 px phone without sideways scrolling. On the way it opens the lineage graph of the
+demo's derived product and finds both holders it was built from."""
 
 from __future__ import annotations
 
@@ -92,6 +93,16 @@ async def test_walk_the_regulators_desk(page: Page, seeded, tmp_path):
     await expect(versions.locator("li")).to_have_count(2)
     await versions.get_by_role("link", name="第 1 版").click()
     await expect(page.locator("h1")).to_contain_text("第 1 版")
+
+    # the lineage of the demo's derived product, built under that agreement from two holders' tables
+    await page.goto("/regulator")
+    row = page.get_by_test_id("desk-agreements").locator("tr[data-agreement]").first
+    await row.get_by_test_id("lineage-link").first.click()
+    graph = page.get_by_test_id("lineage-graph")
+    await expect(graph).to_be_visible()
+    await expect(graph.get_by_test_id("lineage-node")).to_have_count(3)
+    await expect(graph).to_contain_text("杭州市卫生健康委员会")
+    await expect(graph).to_contain_text("杭州市疾病预防控制中心")
 
     # the audit chain, verified on demand
     await page.goto("/regulator")
