@@ -14,7 +14,7 @@ from market.context import Actor, acting_as
 from market.errors import Conflict
 from market.tables import AuditEvent
 from operators import service
-from test_derived_product_sales import _derived_listing, _order
+from derived_factories import derived_listing, order, paid
 
 
 def test_pro_rata_is_the_unused_part_of_the_term():
@@ -26,25 +26,14 @@ def test_pro_rata_is_the_unused_part_of_the_term():
 
 
 async def _delivered(w, job_runtime) -> dict:
-    row = await _order(w)
-    await job_runtime.drain(timeout=120)
-    b, op = w["buyer"], w["operator"]
-    for user, roles in ((b, {"buyer"}), (op, {"holder"})):
-        current = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-        if user is op and "holder" in current["contract"]["signed_by"]:
-            continue
-        with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
-            await orders.sign(order_id=row["id"], org_id=user["org"]["id"], roles=frozenset(roles),
-                              user_id=user["id"])
-    waiting = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-    await orders.record_receipt(order_id=row["id"], amount_fen=waiting["total_fen"],
-                                reference=waiting["payment_reference"], recorded_by="finance")
+    row = await order(w)
+    await paid(w, row["id"], job_runtime)
     await job_runtime.drain(timeout=120)
     return await Order.select().where(Order.id == row["id"]).first()
 
 
 async def test_suspension_freezes_products_orders_and_entitlements_and_resuming_restores_them(job_runtime):
-    w = await _derived_listing(job_runtime)
+    w = await derived_listing(job_runtime)
     order = await _delivered(w, job_runtime)
     assert order["status"] == "delivered" and order["entitlement"] is not None
     agency = w["agency"]

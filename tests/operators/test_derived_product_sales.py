@@ -4,44 +4,18 @@ released to the operator counts against its permitted revenue (最高准许收�
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from billing import ledger, orders
 from billing.orders.tables import Order
-from factories import make_listing, make_user
+from derived_factories import as_user, derived_listing, order, paid, signed
 from market.context import Actor, acting_as
 from market.errors import DomainError
 from operators import service
-from operators.tables import AgreementRevenue, Lineage
-from pipeline_factories import pipeline, run, world
-
-_keys = itertools.count(1)
-
-
-async def _derived_listing(job_runtime) -> dict:
-    """The world of the pipeline tests, a pipeline run, and a listed product whose asset carries that
-    run's lineage (the listing path of a derived asset is the ordinary one; only the lineage differs)."""
-    w = await world(job_runtime)
-    done = await run(w, (await pipeline(w))["id"], job_runtime)
-    assert done["status"] == "done", done["error"]
-    listed = await make_listing(w["operator"], job_runtime, price_fen=100_000, delivery="file")
-    await Lineage.update({Lineage.asset: listed["listing"]["asset"]}).where(Lineage.asset == done["asset"])
-    return {**w, "listing": listed["listing"], "plan": listed["plans"][0], "buyer": await make_user(["buyer"])}
-
-
-async def _order(w: dict, purpose: str = "industry") -> dict:
-    b = w["buyer"]
-    with acting_as(Actor(user_id=b["id"], org_id=b["org"]["id"], label=b["email"])):
-        row, _ = await orders.create_order(listing_id=w["listing"]["id"], plan_id=w["plan"]["id"], purpose=purpose,
-                                           buyer_org_id=b["org"]["id"], user_id=b["id"],
-                                           idempotency_key=f"derived-{next(_keys)}")
-    return row
-
+from operators.tables import AgreementRevenue
 
 async def test_the_mandate_decides_whether_a_derived_product_may_be_sold(job_runtime):
-    w = await _derived_listing(job_runtime)
+    w = await derived_listing(job_runtime)
     asset_id = w["listing"]["asset"]
     assert (await service.check_sale(asset_id=asset_id, purpose="industry", tier="product"))["id"]
     assert await service.check_sale(asset_id=w["visits"]["id"], purpose="sector", tier="raw") is None  # not derived
@@ -54,21 +28,12 @@ async def test_the_mandate_decides_whether_a_derived_product_may_be_sold(job_run
 
     # at order time: a purpose the agreement does not permit is refused and nothing is written
     with pytest.raises(DomainError) as exc:
-        await _order(w, purpose="sector")
+        await order(w, purpose="sector")
     assert exc.value.code == "agreement.purpose_not_permitted" and await Order.count() == 0
 
     # an order made while the mandate held, paid after it was suspended: the payment is refused with it
-    row = await _order(w)
-    await job_runtime.drain(timeout=120)
-    b, op = w["buyer"], w["operator"]
-    for user, roles in ((b, {"buyer"}), (op, {"holder"})):
-        current = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-        if user is op and "holder" in current["contract"]["signed_by"]:
-            continue
-        with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
-            await orders.sign(order_id=row["id"], org_id=user["org"]["id"], roles=frozenset(roles),
-                              user_id=user["id"])
-    awaiting = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
+    row = await order(w)
+    awaiting = await signed(w, row["id"], job_runtime)
     assert awaiting["status"] == "awaiting_payment"
     agency = w["agency"]
     with acting_as(Actor(user_id=agency["id"], org_id=agency["org"]["id"], label="agency")):
@@ -84,22 +49,12 @@ async def test_the_mandate_decides_whether_a_derived_product_may_be_sold(job_run
 
 
 async def test_a_released_sale_counts_against_the_permitted_revenue_and_a_refund_takes_it_back(job_runtime):
-    w = await _derived_listing(job_runtime)
-    row = await _order(w)
-    await job_runtime.drain(timeout=120)
-    b, op = w["buyer"], w["operator"]
-    for user, roles in ((b, {"buyer"}), (op, {"holder"})):
-        current = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-        if user is op and "holder" in current["contract"]["signed_by"]:
-            continue
-        with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
-            await orders.sign(order_id=row["id"], org_id=user["org"]["id"], roles=frozenset(roles),
-                              user_id=user["id"])
-    waiting = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-    await orders.record_receipt(order_id=row["id"], amount_fen=waiting["total_fen"],
-                                reference=waiting["payment_reference"], recorded_by="finance")
+    w = await derived_listing(job_runtime)
+    row = await order(w)
+    waiting = await paid(w, row["id"], job_runtime)
+    b = w["buyer"]
     assert await AgreementRevenue.count() == 0  # in escrow: not the operator's revenue yet
-    with acting_as(Actor(user_id=b["id"], org_id=b["org"]["id"], label=b["email"])):
+    with as_user(b):
         await orders.confirm(order_id=row["id"], org_id=b["org"]["id"])
     figures = await service.revenue_this_year(agreement_id=w["agreement"]["id"])
     assert figures["revenue_fen"] == 100_000  # the price net of VAT, once

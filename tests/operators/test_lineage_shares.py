@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from billing import ledger, orders
 from billing.tables import JournalTxn
 from billing._accounts import payable_code
-from market.context import Actor, acting_as
 from operators._shares import Source, split
-from test_derived_product_sales import _derived_listing, _order
+from derived_factories import as_user, derived_listing, order, paid
 
 _graphs = st.dictionaries(
     st.integers(1, 8),
@@ -44,26 +43,15 @@ def test_shares_split_equally_and_pass_up_the_lineage():
 
 
 async def _paid_and_confirmed(w: dict, job_runtime) -> dict:
-    row = await _order(w)
-    await job_runtime.drain(timeout=120)
-    b, op = w["buyer"], w["operator"]
-    for user, roles in ((b, {"buyer"}), (op, {"holder"})):
-        current = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-        if user is op and "holder" in current["contract"]["signed_by"]:
-            continue
-        with acting_as(Actor(user_id=user["id"], org_id=user["org"]["id"], label=user["email"])):
-            await orders.sign(order_id=row["id"], org_id=user["org"]["id"], roles=frozenset(roles),
-                              user_id=user["id"])
-    waiting = await orders.get_order(order_id=row["id"], org_id=None, roles=frozenset({"admin"}))
-    await orders.record_receipt(order_id=row["id"], amount_fen=waiting["total_fen"],
-                                reference=waiting["payment_reference"], recorded_by="finance")
-    with acting_as(Actor(user_id=b["id"], org_id=b["org"]["id"], label=b["email"])):
-        await orders.confirm(order_id=row["id"], org_id=b["org"]["id"])
+    row = await order(w)
+    waiting = await paid(w, row["id"], job_runtime)
+    with as_user(w["buyer"]):
+        await orders.confirm(order_id=row["id"], org_id=w["buyer"]["org"]["id"])
     return waiting
 
 
 async def test_a_release_shares_with_the_source_holder_and_a_full_refund_takes_it_all_back(job_runtime):
-    w = await _derived_listing(job_runtime)
+    w = await derived_listing(job_runtime)
     order = await _paid_and_confirmed(w, job_runtime)
     op, source = payable_code(w["operator"]["org"]["id"]), payable_code(w["holder"]["org"]["id"])
     ref = orders.ref(order["id"])
