@@ -107,7 +107,7 @@ async def test_an_alert_of_each_kind_and_the_scan_is_idempotent(client, job_runt
     assert [i["kind"] for i in only] == ["price_above_cap"]
     assert (await client.get("/api/v1/regulator/alerts", params={"kind": "nonsense"})).status_code == 400
     page = await client.get("/regulator")
-    assert page.status_code == 200 and "价格超过上限收费标准" in page.text and "数据来源图谱待上线" in page.text
+    assert page.status_code == 200 and "价格超过上限收费标准" in page.text and "尚无加工产品" in page.text
     caps = (await client.get("/api/v1/regulator/caps")).json()["items"]
     assert [c["above"] for c in caps if c["id"] == public["listing"]["id"]] == [True]
     assert (await client.get("/regulator/trade")).status_code == 200
