@@ -5,7 +5,7 @@
 #   test : what `make test` adds (PostgreSQL, Redis, headless Chromium, pdftotext, wrk, and Java 17 for
 #          the pipeline tests on Apache Spark)
 set -euo pipefail
-want=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
+want=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig tzdata)
 # Debian's own python3 needs python3-venv for `python3 -m venv`
 python3 -c "import ensurepip" 2>/dev/null || want+=(python3-venv)
 if [[ "${1:-base}" == "test" ]]; then
