@@ -24,10 +24,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from market import sql_limits
 from market.errors import DomainError
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command" is our refusal, not a warning
@@ -92,7 +92,10 @@ def _statement(sql: str) -> exp.Select:
     if len(sql) > MAX_SQL_CHARS:
         raise refuse(DomainError("sandbox.too_long", "查询不能超过 {n} 个字符", n=MAX_SQL_CHARS))
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        statements = sql_limits.parse(sql, read="duckdb")
+    except sql_limits.TooDeep:
+        raise refuse(DomainError("sandbox.too_deep", "查询嵌套过深（超过 {n} 层），请简化后再试",
+                                 n=sql_limits.MAX_DEPTH)) from None
     except (ParseError, TokenError) as e:
         kind = sql.strip().split(None, 1)[0].upper()[:20]
         if kind != "SELECT":  # EXPORT DATABASE and friends sqlglot cannot even parse

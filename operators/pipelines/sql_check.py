@@ -17,6 +17,7 @@ from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
+from market import sql_limits
 from market.errors import DomainError
 from market.i18n import N_
 from operators.pipelines import functions
@@ -65,7 +66,10 @@ def parse(sql: str) -> exp.Expression:
     if len(sql) > MAX_SQL_CHARS:
         raise _refuse("pipeline.sql_too_long", N_("加工 SQL 不能超过 {n} 个字符"), n=MAX_SQL_CHARS)
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        statements = sql_limits.parse(sql, read="duckdb")
+    except sql_limits.TooDeep:
+        raise _refuse("pipeline.sql_too_deep", N_("加工 SQL 嵌套过深（超过 {n} 层），请简化后再试"),
+                      n=sql_limits.MAX_DEPTH) from None
     except (ParseError, sqlglot.errors.TokenError) as exc:
         raise _refuse("pipeline.sql_syntax", N_("加工 SQL 有语法错误：{detail}"), detail=str(exc).splitlines()[0][:200]) from None
     if len(statements) != 1:

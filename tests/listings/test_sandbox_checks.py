@@ -112,3 +112,14 @@ def test_a_heavy_cross_join_is_interrupted_at_its_time_limit(table):
     with pytest.raises(DomainError) as e:
         engine.execute(table, TYPES, plan, engine.Limits(seconds=0.2, memory_mb=256, threads=1, max_rows=10))
     assert e.value.code == "sandbox.timeout" and time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT " + "(" * 4990 + "1" + ")" * 4990 + " FROM data",  # deeper than the parser can recurse
+    "SELECT count(*) FROM data WHERE " + "NOT " * 2400 + "1=1",
+    "SELECT " + "(" * 80 + "1" + ")" * 80 + " AS x FROM data",  # parses, but past the depth limit
+])
+def test_a_query_nested_too_deep_is_refused_not_a_crash(sql):
+    with pytest.raises(DomainError) as exc:
+        checks.check(sql, columns=["区县"], personal=set())
+    assert exc.value.code == "sandbox.too_deep"

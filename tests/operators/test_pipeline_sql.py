@@ -140,3 +140,13 @@ def test_an_engine_error_does_not_hand_back_the_value_it_failed_on(tmp_path):
         engines.run_duckdb(task)
     assert info.value.code == "pipeline.sql_failed"
     assert "1234" not in info.value.params["detail"] and "'…'" in info.value.params["detail"]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT " + "(" * 4990 + "1" + ")" * 4990 + " AS x FROM visits",
+    "SELECT count(*) AS n FROM visits WHERE " + "NOT " * 2400 + "1=1",
+])
+def test_a_pipeline_nested_too_deep_is_refused_not_a_crash(sql):
+    with pytest.raises(DomainError) as exc:
+        sql_check.check(sql, {"visits": {"区县": "VARCHAR"}})
+    assert exc.value.code == "pipeline.sql_too_deep"
