@@ -55,15 +55,7 @@ async def finance_page(request: Request) -> Response:
 @post("/finance/statements", opt=FINANCE, include_in_schema=False, request_max_body_size=STATEMENT_LIMIT)
 async def statement_form(request: Request) -> Response:
     form = await request.form()
-    file = form.get("file")
-    if file is None or not hasattr(file, "read"):
-        raise DomainError("statement.no_file", "请选择要导入的对账单文件（CSV）")
-    try:
-        content = await file.read(_statement.MAX_BYTES + 1)
-    finally:
-        await file.close()
-    result = await payments.import_statement(data=content, imported_by=request.user.label,
-                                             filename=file.filename or "")
+    result = await payments.import_uploaded_statement(form.get("file"), imported_by=request.user.label)
     return await _page(request, imported=result)
 
 

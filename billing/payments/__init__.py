@@ -28,14 +28,14 @@ from billing.payments._receipts import (
     remove_payment_callback,
     summary,
 )
-from billing.payments._reconcile import import_statement, list_lines, resolve_line
+from billing.payments._reconcile import import_statement, import_uploaded_statement, list_lines, resolve_line
 from billing.payments._refunds import on_refund_recorded, refund, remove_refund_callback
 from billing.payments._webhooks import process_event, receive_stripe
 from billing.payments.tables import LineStatus, PaymentStatus, Provider, RefundStatus, RequestStatus
 
 __all__ = [
     "LineStatus", "PaymentRecorded", "PaymentStatus", "Provider", "RefundStatus", "RequestStatus", "available",
-    "cancel_request", "check_idempotency_key", "collection_account", "get_request", "import_statement",
+    "cancel_request", "check_idempotency_key", "collection_account", "get_request", "import_statement", "import_uploaded_statement",
     "list_lines", "on_payment_recorded", "on_refund_recorded", "once", "open_request", "payment_reference",
     "payments_for", "process_event", "provider", "receipt_request", "receive_stripe", "record_payment",
     "record_receipt", "refund", "remove_payment_callback", "remove_refund_callback", "resolve_line",

@@ -38,6 +38,18 @@ async def _classify(line: _statement.Line) -> tuple[dict | None, LineStatus, int
     return request, LineStatus.MATCHED, due
 
 
+async def import_uploaded_statement(file, *, imported_by: str) -> dict:
+    """import_statement for an uploaded file (a form's or the API's multipart field), read up to one byte
+    past the statement limit so an oversized file is refused without being held whole."""
+    if file is None or not hasattr(file, "read"):
+        raise DomainError("statement.no_file", "请选择要导入的对账单文件（CSV）")
+    try:
+        content = await file.read(_statement.MAX_BYTES + 1)
+    finally:
+        await file.close()
+    return await import_statement(data=content, imported_by=imported_by, filename=file.filename or "")
+
+
 async def import_statement(*, data: bytes, imported_by: str, filename: str = "") -> dict:
     """Parse a bank statement CSV and reconcile its new credit lines; returns counts per status."""
     lines = _statement.parse(data)  # every row checked before anything is written

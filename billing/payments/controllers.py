@@ -23,7 +23,6 @@ from billing.payments.schemas import (
     payment_out,
     refund_out,
 )
-from market.errors import DomainError
 from market.tables import Role
 from market.web import PUBLIC, page_params, paginated, roles
 
@@ -48,15 +47,7 @@ async def api_record_receipt(request: Request, data: JSONBody[ReceiptIn],
 async def api_import_statement(request: Request,
                                data: Annotated[dict, Body(media_type=RequestEncodingType.MULTI_PART)]) -> ImportOut:
     file = data.get("file") if isinstance(data, dict) else None
-    if file is None or not hasattr(file, "read"):
-        raise DomainError("statement.no_file", "请选择要导入的对账单文件（CSV）")
-    try:
-        content = await file.read(_statement.MAX_BYTES + 1)
-    finally:
-        await file.close()
-    result = await payments.import_statement(data=content, imported_by=request.user.label,
-                                             filename=file.filename or "")
-    return ImportOut(**result)
+    return ImportOut(**await payments.import_uploaded_statement(file, imported_by=request.user.label))
 
 
 @get("/statements/lines", opt=FINANCE,
